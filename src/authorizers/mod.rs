@@ -1,0 +1,3 @@
+//! The authorizers a chain can hold. Each knows nothing of the others.
+
+pub mod rbac;

@@ -1,0 +1,166 @@
+//! Rule matching (`rbac/v1` `evaluation_helpers.go`, `RuleAllows`).
+
+use crate::api::rbac::PolicyRule;
+use crate::authz::{Attributes, Request};
+
+/// Whether `rule` allows `request`.
+pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
+    match &request.attributes {
+        Attributes::Resource(r) => {
+            verb_matches(rule, &r.verb)
+                && any_or_equal(&rule.api_groups, &r.group)
+                && resource_matches(rule, &r.resource, &r.subresource)
+                && (rule.resource_names.is_empty() || rule.resource_names.iter().any(|n| *n == r.name))
+        }
+        Attributes::NonResource(n) => {
+            verb_matches(rule, &n.verb) && non_resource_url_matches(rule, &n.path)
+        }
+    }
+}
+
+fn verb_matches(rule: &PolicyRule, verb: &str) -> bool {
+    any_or_equal(&rule.verbs, verb)
+}
+
+/// Some entry is `*` or equals `value` exactly (case-sensitive).
+fn any_or_equal(entries: &[String], value: &str) -> bool {
+    entries.iter().any(|e| e == "*" || e == value)
+}
+
+/// `*` matches all; `resource` or `resource/subresource` exactly; `*/subresource` only when the
+/// request has that exact subresource. There is no `resource/*` wildcard.
+fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) -> bool {
+    rule.resources.iter().any(|entry| {
+        if entry == "*" {
+            return true;
+        }
+        if subresource.is_empty() {
+            return entry == resource;
+        }
+        // The combined `resource/subresource`, compared without building it.
+        let combined = entry.len() == resource.len() + 1 + subresource.len()
+            && entry.starts_with(resource)
+            && entry.as_bytes()[resource.len()] == b'/'
+            && entry.ends_with(subresource);
+        combined
+            || (entry.len() == subresource.len() + 2
+                && entry.starts_with("*/")
+                && entry.ends_with(subresource))
+    })
+}
+
+/// `*` matches all; exact equality; a trailing `*` (all of them stripped) is a prefix match.
+fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
+    rule.non_resource_urls.iter().any(|url| {
+        url == "*"
+            || url == path
+            || (url.ends_with('*') && path.starts_with(url.trim_end_matches('*')))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Cases from upstream's `TestRuleMatches` and `helpers_test.go` `TestResourceMatches`.
+    use super::*;
+    use crate::authz::{NonResourceAttributes, ResourceAttributes, UserInfo};
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn resource_rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
+        PolicyRule {
+            verbs: strings(verbs),
+            api_groups: strings(groups),
+            resources: strings(resources),
+            resource_names: strings(names),
+            non_resource_urls: vec![],
+        }
+    }
+
+    fn url_rule(verbs: &[&str], urls: &[&str]) -> PolicyRule {
+        PolicyRule {
+            verbs: strings(verbs),
+            non_resource_urls: strings(urls),
+            ..PolicyRule::default()
+        }
+    }
+
+    fn res(verb: &str, group: &str, resource: &str, sub: &str, name: &str) -> Request {
+        Request {
+            user: UserInfo::default(),
+            attributes: Attributes::Resource(ResourceAttributes {
+                verb: verb.into(),
+                group: group.into(),
+                resource: resource.into(),
+                subresource: sub.into(),
+                name: name.into(),
+                namespace: "ns".into(),
+                ..ResourceAttributes::default()
+            }),
+        }
+    }
+
+    fn nonres(verb: &str, path: &str) -> Request {
+        Request {
+            user: UserInfo::default(),
+            attributes: Attributes::NonResource(NonResourceAttributes {
+                verb: verb.into(),
+                path: path.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn resource_rules() {
+        let cases: Vec<(&str, PolicyRule, Request, bool)> = vec![
+            ("star verb", resource_rule(&["*"], &[""], &["pods"], &[]), res("delete", "", "pods", "", ""), true),
+            ("verb is case-sensitive", resource_rule(&["get"], &[""], &["pods"], &[]), res("GET", "", "pods", "", ""), false),
+            ("star group", resource_rule(&["get"], &["*"], &["pods"], &[]), res("get", "apps", "pods", "", ""), true),
+            ("core group only", resource_rule(&["get"], &[""], &["pods"], &[]), res("get", "apps", "pods", "", ""), false),
+            ("empty group list never matches", resource_rule(&["get"], &[], &["pods"], &[]), res("get", "", "pods", "", ""), false),
+            ("star resource covers subresources", resource_rule(&["get"], &[""], &["*"], &[]), res("get", "", "pods", "log", ""), true),
+            ("plain resource does not cover subresource", resource_rule(&["get"], &[""], &["pods"], &[]), res("get", "", "pods", "log", ""), false),
+            ("exact subresource", resource_rule(&["get"], &[""], &["pods/log"], &[]), res("get", "", "pods", "log", ""), true),
+            ("subresource rule does not cover the parent", resource_rule(&["get"], &[""], &["pods/log"], &[]), res("get", "", "pods", "", ""), false),
+            ("star slash subresource", resource_rule(&["get"], &["*"], &["*/scale"], &[]), res("get", "apps", "deployments", "scale", ""), true),
+            ("star slash other subresource", resource_rule(&["get"], &["*"], &["*/scale"], &[]), res("get", "apps", "deployments", "status", ""), false),
+            ("star slash needs a subresource", resource_rule(&["get"], &["*"], &["*/scale"], &[]), res("get", "apps", "scale", "", ""), false),
+            ("pods/* is literal", resource_rule(&["get"], &[""], &["pods/*"], &[]), res("get", "", "pods", "log", ""), false),
+            ("pods/* matches subresource named *", resource_rule(&["get"], &[""], &["pods/*"], &[]), res("get", "", "pods", "*", ""), true),
+            ("*/other does not match other/segment", resource_rule(&["get"], &[""], &["*/other"], &[]), res("get", "", "pods", "other/segment", ""), false),
+            ("*/other/segment matches", resource_rule(&["get"], &[""], &["*/other/segment"], &[]), res("get", "", "pods", "other/segment", ""), true),
+            ("multi-segment subresource exact", resource_rule(&["get"], &[""], &["pods/other/segment"], &[]), res("get", "", "pods", "other/segment", ""), true),
+            ("*/ alone does not match empty subresource", resource_rule(&["get"], &[""], &["*/"], &[]), res("get", "", "pods", "", ""), false),
+            ("resource names match", resource_rule(&["get"], &[""], &["pods"], &["a", "b"]), res("get", "", "pods", "", "b"), true),
+            ("resource names miss", resource_rule(&["get"], &[""], &["pods"], &["a"]), res("get", "", "pods", "", "c"), false),
+            ("resource names need a name", resource_rule(&["list"], &[""], &["pods"], &["a"]), res("list", "", "pods", "", ""), false),
+            ("resource name star is literal", resource_rule(&["get"], &[""], &["pods"], &["*"]), res("get", "", "pods", "", "x"), false),
+            ("non-resource rule never matches a resource", url_rule(&["*"], &["*"]), res("get", "", "pods", "", ""), false),
+            ("tuple expansion", resource_rule(&["get", "list"], &["", "apps"], &["pods", "deployments"], &[]), res("list", "apps", "pods", "", ""), true),
+        ];
+        for (name, rule, request, want) in cases {
+            assert_eq!(rule_allows(&rule, &request), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn non_resource_rules() {
+        let cases: Vec<(&str, PolicyRule, Request, bool)> = vec![
+            ("star url", url_rule(&["get"], &["*"]), nonres("get", "/anything"), true),
+            ("exact url", url_rule(&["get"], &["/healthz"]), nonres("get", "/healthz"), true),
+            ("exact url miss", url_rule(&["get"], &["/healthz"]), nonres("get", "/healthz/x"), false),
+            ("prefix", url_rule(&["get"], &["/apis/*"]), nonres("get", "/apis/v1/x"), true),
+            ("prefix includes the slash", url_rule(&["get"], &["/apis/*"]), nonres("get", "/apis"), false),
+            ("prefix matches the bare prefix", url_rule(&["get"], &["/apis/*"]), nonres("get", "/apis/"), true),
+            ("prefix without slash", url_rule(&["get"], &["/foo*"]), nonres("get", "/foobar"), true),
+            ("all trailing stars stripped", url_rule(&["get"], &["/foo**"]), nonres("get", "/foo"), true),
+            ("inner star is literal", url_rule(&["get"], &["/a/*/b"]), nonres("get", "/a/x/b"), false),
+            ("verb mismatch", url_rule(&["get"], &["*"]), nonres("post", "/x"), false),
+            ("resource rule never matches a url", resource_rule(&["*"], &["*"], &["*"], &[]), nonres("get", "/x"), false),
+        ];
+        for (name, rule, request, want) in cases {
+            assert_eq!(rule_allows(&rule, &request), want, "{name}");
+        }
+    }
+}

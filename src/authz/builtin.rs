@@ -1,0 +1,59 @@
+//! The trivial authorizers: `AlwaysAllow`, `AlwaysDeny` (which, as upstream, answers NoOpinion), and
+//! the privileged-group step kube-apiserver puts in front of every chain.
+
+use super::{Authorize, Outcome, Reason, Request, Verdict};
+
+/// `type: AlwaysAllow`: allows everything, with no reason.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AlwaysAllow;
+
+impl Authorize for AlwaysAllow {
+    fn authorize<'a>(&'a self, _request: &'a Request) -> Outcome<'a> {
+        Outcome::Ready(Verdict::allow(Reason::None))
+    }
+}
+
+/// `type: AlwaysDeny`: upstream's `alwaysDenyAuthorizer` returns NoOpinion with the reason
+/// `Everything is forbidden.`, so a later authorizer may still allow.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AlwaysDeny;
+
+impl Authorize for AlwaysDeny {
+    fn authorize<'a>(&'a self, _request: &'a Request) -> Outcome<'a> {
+        Outcome::Ready(Verdict::no_opinion(Reason::Static(
+            "Everything is forbidden.",
+        )))
+    }
+}
+
+/// Allows every member of one group (kube-apiserver's `system:masters` step) with an empty reason;
+/// NoOpinion for everyone else.
+#[derive(Clone, Debug)]
+pub struct Superuser {
+    group: String,
+}
+
+impl Superuser {
+    /// A step that allows members of `group`.
+    pub fn new(group: impl Into<String>) -> Self {
+        Superuser {
+            group: group.into(),
+        }
+    }
+
+    /// The privileged group.
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+}
+
+impl Authorize for Superuser {
+    fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
+        let member = request.user.groups.iter().any(|g| *g == self.group);
+        Outcome::Ready(if member {
+            Verdict::allow(Reason::None)
+        } else {
+            Verdict::no_opinion(Reason::None)
+        })
+    }
+}

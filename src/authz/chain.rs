@@ -1,0 +1,272 @@
+//! The chain: kube-apiserver's union authorizer (`pkg/authorization/union`).
+//!
+//! Links are asked in order. The first Allow or Deny wins and keeps only its own reason and
+//! error; earlier NoOpinion reasons and errors are dropped. NoOpinion moves on. When every link
+//! says NoOpinion (or there are none), the result is NoOpinion with the non-empty reasons joined
+//! by newlines and the errors aggregated.
+
+use std::sync::Arc;
+
+use super::{Authorize, AuthzError, Decision, Reason, Request, Verdict};
+
+/// One named step of a chain.
+#[derive(Clone)]
+pub struct Link {
+    /// The authorizer's configured name (`rbac`, `node`, a webhook's name).
+    pub name: Arc<str>,
+    /// The authorizer type as configured (`RBAC`, `Node`, `Webhook`, ...), for metrics and logs.
+    pub kind: &'static str,
+    /// The authorizer itself, already wrapped by whatever guards it.
+    pub authorizer: Arc<dyn Authorize>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An ordered list of authorizers with union semantics.
+#[derive(Clone, Debug, Default)]
+pub struct Chain {
+    links: Vec<Link>,
+}
+
+/// The chain's answer and which link gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainVerdict {
+    /// The combined verdict.
+    pub verdict: Verdict,
+    /// The name of the link that allowed or denied; `None` when every link said NoOpinion.
+    pub decided_by: Option<Arc<str>>,
+}
+
+impl Chain {
+    /// A chain of `links`, asked in this order.
+    pub fn new(links: Vec<Link>) -> Self {
+        Chain { links }
+    }
+
+    /// The links in order.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    /// Asks each link in turn and combines the answers.
+    pub async fn evaluate(&self, request: &Request) -> ChainVerdict {
+        let mut reasons: Vec<Reason> = Vec::new();
+        let mut errors: Vec<AuthzError> = Vec::new();
+        for link in &self.links {
+            let verdict = link.authorizer.authorize(request).resolve().await;
+            match verdict.decision {
+                Decision::Allow | Decision::Deny => {
+                    return ChainVerdict {
+                        verdict,
+                        decided_by: Some(link.name.clone()),
+                    };
+                }
+                Decision::NoOpinion => {
+                    if !verdict.reason.is_empty() {
+                        reasons.push(verdict.reason);
+                    }
+                    errors.extend(verdict.error);
+                }
+            }
+        }
+        let reason = match reasons.len() {
+            0 => Reason::None,
+            1 => reasons.swap_remove(0),
+            _ => Reason::Owned(
+                reasons
+                    .iter()
+                    .map(Reason::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        };
+        ChainVerdict {
+            verdict: Verdict {
+                decision: Decision::NoOpinion,
+                reason,
+                error: AuthzError::aggregate(errors),
+            },
+            decided_by: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Cases from upstream's `union_test.go`.
+    use super::*;
+    use crate::authz::{Attributes, NonResourceAttributes, Outcome, UserInfo};
+
+    struct Fixed(Verdict);
+
+    impl Authorize for Fixed {
+        fn authorize<'a>(&'a self, _request: &'a Request) -> Outcome<'a> {
+            Outcome::Ready(self.0.clone())
+        }
+    }
+
+    struct Later(Verdict);
+
+    impl Authorize for Later {
+        fn authorize<'a>(&'a self, _request: &'a Request) -> Outcome<'a> {
+            let verdict = self.0.clone();
+            Outcome::Pending(Box::pin(async move {
+                tokio::task::yield_now().await;
+                verdict
+            }))
+        }
+    }
+
+    fn link(name: &str, authorizer: impl Authorize + 'static) -> Link {
+        Link {
+            name: name.into(),
+            kind: "Test",
+            authorizer: Arc::new(authorizer),
+        }
+    }
+
+    fn request() -> Request {
+        Request {
+            user: UserInfo {
+                name: "alice".into(),
+                ..UserInfo::default()
+            },
+            attributes: Attributes::NonResource(NonResourceAttributes {
+                path: "/healthz".into(),
+                verb: "get".into(),
+            }),
+        }
+    }
+
+    fn run(chain: &Chain) -> ChainVerdict {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(chain.evaluate(&request()))
+    }
+
+    fn no_opinion(reason: &'static str) -> Verdict {
+        Verdict::no_opinion(Reason::Static(reason))
+    }
+
+    #[test]
+    fn union_table() {
+        struct Case {
+            name: &'static str,
+            links: Vec<Link>,
+            decision: Decision,
+            reason: &'static str,
+            error: Option<&'static str>,
+            decided_by: Option<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                name: "empty chain is NoOpinion",
+                links: vec![],
+                decision: Decision::NoOpinion,
+                reason: "",
+                error: None,
+                decided_by: None,
+            },
+            Case {
+                name: "second passes",
+                links: vec![
+                    link("a", Fixed(no_opinion("not a"))),
+                    link("b", Fixed(Verdict::allow(Reason::Static("b says yes")))),
+                ],
+                decision: Decision::Allow,
+                reason: "b says yes",
+                error: None,
+                decided_by: Some("b"),
+            },
+            Case {
+                name: "first passes, second never asked",
+                links: vec![
+                    link("a", Fixed(Verdict::allow(Reason::None))),
+                    link("b", Fixed(Verdict::deny(Reason::None))),
+                ],
+                decision: Decision::Allow,
+                reason: "",
+                error: None,
+                decided_by: Some("a"),
+            },
+            Case {
+                name: "none pass: reasons joined, errors aggregated",
+                links: vec![
+                    link(
+                        "a",
+                        Fixed(no_opinion("r1").with_error(AuthzError::new("e1"))),
+                    ),
+                    link("b", Fixed(Verdict::no_opinion(Reason::None))),
+                    link(
+                        "c",
+                        Later(no_opinion("r2").with_error(AuthzError::new("e2"))),
+                    ),
+                ],
+                decision: Decision::NoOpinion,
+                reason: "r1\nr2",
+                error: Some("[e1, e2]"),
+                decided_by: None,
+            },
+            Case {
+                name: "deny with error stops the chain and drops earlier errors",
+                links: vec![
+                    link(
+                        "a",
+                        Fixed(no_opinion("r1").with_error(AuthzError::new("e1"))),
+                    ),
+                    link(
+                        "b",
+                        Later(Verdict::deny(Reason::None).with_error(AuthzError::new("boom"))),
+                    ),
+                    link("c", Fixed(Verdict::allow(Reason::None))),
+                ],
+                decision: Decision::Deny,
+                reason: "",
+                error: Some("boom"),
+                decided_by: Some("b"),
+            },
+            Case {
+                name: "unequivocal deny",
+                links: vec![
+                    link("a", Fixed(Verdict::deny(Reason::Static("no")))),
+                    link("b", Fixed(Verdict::allow(Reason::None))),
+                ],
+                decision: Decision::Deny,
+                reason: "no",
+                error: None,
+                decided_by: Some("a"),
+            },
+            Case {
+                name: "duplicate errors are printed once",
+                links: vec![
+                    link("a", Fixed(no_opinion("").with_error(AuthzError::new("same")))),
+                    link("b", Fixed(no_opinion("").with_error(AuthzError::new("same")))),
+                ],
+                decision: Decision::NoOpinion,
+                reason: "",
+                error: Some("same"),
+                decided_by: None,
+            },
+        ];
+        for case in cases {
+            let got = run(&Chain::new(case.links));
+            assert_eq!(got.verdict.decision, case.decision, "{}", case.name);
+            assert_eq!(got.verdict.reason.as_str(), case.reason, "{}", case.name);
+            assert_eq!(
+                got.verdict.error.map(|e| e.to_string()).as_deref(),
+                case.error,
+                "{}",
+                case.name
+            );
+            assert_eq!(got.decided_by.as_deref(), case.decided_by, "{}", case.name);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! The authorization core: the attributes of one request, the three-valued decision, the
+//! [`Authorize`] trait every authorizer implements, and the [`Chain`] that combines them with
+//! kube-apiserver's union semantics. Nothing here knows HTTP, files or threads.
+
+mod authorize;
+mod builtin;
+mod chain;
+mod request;
+pub mod selector;
+mod verdict;
+
+pub use authorize::{Authorize, Outcome};
+pub use builtin::{AlwaysAllow, AlwaysDeny, Superuser};
+pub use chain::{Chain, ChainVerdict, Link};
+pub use request::{Attributes, NonResourceAttributes, Request, ResourceAttributes, UserInfo};
+pub use verdict::{AuthzError, Decision, Reason, Verdict};

@@ -1,0 +1,11 @@
+//! Go-compatible text formats that Kubernetes prints and that authz-chain must reproduce byte for
+//! byte: `strconv.Quote` (`%q`), `time.Duration` parsing and printing, and the apimachinery error
+//! aggregate.
+
+mod aggregate;
+mod duration;
+mod quote;
+
+pub use aggregate::format_aggregate;
+pub use duration::{Duration, DurationError};
+pub use quote::{quote, write_quoted};

@@ -1,0 +1,17 @@
+//! authz-chain: a Kubernetes authorization webhook that answers SubjectAccessReviews with an
+//! ordered chain of authorizers, configured by kube-apiserver's `AuthorizationConfiguration`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod authorizers;
+pub mod authz;
+pub mod build;
+pub mod cel;
+pub mod config;
+pub mod eval;
+pub mod go;
+pub mod review;
+pub mod samples;
+pub mod server;
+pub mod state;

@@ -1,0 +1,282 @@
+//! The `authz-chain` command line: `serve`, `check` and `eval`. Parses flags, wires the library
+//! together and passes a signal future to the server; nothing else.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use arc_swap::ArcSwap;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use authz_chain::authorizers::rbac::RbacIndex;
+use authz_chain::build::{ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, build_chain};
+use authz_chain::config::{self, LoadedConfig};
+use authz_chain::server::{self, App, ServingCert};
+use authz_chain::state::ClusterState;
+use authz_chain::{eval, samples};
+
+/// A Kubernetes authorization webhook: answers SubjectAccessReviews with an ordered chain of
+/// authorizers configured by kube-apiserver's AuthorizationConfiguration file.
+#[derive(Parser)]
+#[command(name = "authz-chain", version, about, long_about = None)]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// Log filter (`info`, `debug` for one line per decision, or a tracing filter such as
+    /// `authz_chain=debug`); `RUST_LOG` overrides it.
+    #[arg(long, global = true, default_value = "info")]
+    log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve SubjectAccessReviews over HTTPS on POST /authorize.
+    Serve(ServeArgs),
+    /// Validate an AuthorizationConfiguration: print `ok`, or every error (one per line) and exit 1.
+    Check {
+        /// The AuthorizationConfiguration file (YAML or JSON).
+        #[arg(long)]
+        authorization_config: PathBuf,
+    },
+    /// Answer SubjectAccessReviews from a file or stdin, one JSON response per line.
+    Eval {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// SubjectAccessReviews: JSON lines, one JSON document, or YAML documents; `-` is stdin.
+        #[arg(default_value = "-")]
+        input: String,
+    },
+}
+
+#[derive(Args)]
+struct ChainArgs {
+    /// The AuthorizationConfiguration file. Without it, the embedded quickstart
+    /// (config-samples/quickstart/authorization-config.yaml) is used.
+    #[arg(long)]
+    authorization_config: Option<PathBuf>,
+    /// Cluster state: a manifest file or a directory of them (YAML or JSON, `kubectl get -o`
+    /// output). Without it, the embedded quickstart state (config-samples/quickstart/state) is
+    /// used.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Members of this group are allowed before any configured authorizer, as kube-apiserver does
+    /// for system:masters. An empty value removes that step.
+    #[arg(long, default_value = DEFAULT_SUPERUSER_GROUP)]
+    superuser_group: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// The port to serve HTTPS on.
+    #[arg(long, default_value_t = 8443)]
+    secure_port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    bind_address: IpAddr,
+    /// PEM serving certificate (chain, leaf first). Without it, a self-signed pair is written to
+    /// --cert-dir.
+    #[arg(long, requires = "tls_private_key_file")]
+    tls_cert_file: Option<PathBuf>,
+    /// PEM private key of --tls-cert-file.
+    #[arg(long, requires = "tls_cert_file")]
+    tls_private_key_file: Option<PathBuf>,
+    /// Where the self-signed certificate is kept when --tls-cert-file is not given (default:
+    /// `authz-chain` under the system temporary directory).
+    #[arg(long)]
+    cert_dir: Option<PathBuf>,
+    /// PEM bundle of CAs; when set, every caller must present a client certificate they signed.
+    #[arg(long)]
+    client_ca_file: Option<PathBuf>,
+    /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    shutdown_grace_period: Duration,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d = authz_chain::go::Duration::parse(text).map_err(|e| e.to_string())?;
+    if d.is_negative() {
+        return Err("must not be negative".into());
+    }
+    Ok(d.to_std())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log_level);
+    let code = match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Check { authorization_config } => Ok(check(&authorization_config)),
+        Command::Eval { chain, input } => eval_command(&chain, &input),
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn check(path: &Path) -> i32 {
+    match config::load_file(path, &[]) {
+        Ok(_) => {
+            println!("ok");
+            0
+        }
+        Err(error) => {
+            for line in error.lines() {
+                eprintln!("{line}");
+            }
+            1
+        }
+    }
+}
+
+/// Loads the configuration and state named by the flags (or the embedded quickstart) and builds
+/// the chain.
+fn load_chain(args: &ChainArgs) -> Result<authz_chain::authz::Chain> {
+    let loaded: LoadedConfig = match &args.authorization_config {
+        Some(path) => config::load_file(path, &[]).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?,
+        None => {
+            tracing::info!("no --authorization-config: using the embedded quickstart configuration");
+            config::load_data(samples::QUICKSTART_CONFIG.as_bytes(), &[])
+                .map_err(|e| anyhow::anyhow!("embedded quickstart configuration: {e}"))?
+        }
+    };
+    let state = match &args.state {
+        Some(path) => ClusterState::load(path).with_context(|| format!("loading --state {}", path.display()))?,
+        None => {
+            tracing::info!("no --state: using the embedded quickstart cluster state");
+            ClusterState::from_texts(&samples::QUICKSTART_STATE).context("embedded quickstart state")?
+        }
+    };
+    for warning in &state.warnings {
+        tracing::warn!("{warning}");
+    }
+    for (kind, count) in &state.skipped {
+        tracing::debug!(kind, count, "skipped objects of a kind no authorizer reads");
+    }
+    let index = RbacIndex::build(&state.rbac);
+    tracing::info!(
+        bindings = index.binding_count(),
+        roles = state.rbac.roles.len(),
+        cluster_roles = state.rbac.cluster_roles.len(),
+        "RBAC state loaded"
+    );
+    let sources = Sources {
+        rbac: Arc::new(ArcSwap::from_pointee(index)),
+    };
+    let options = ChainOptions {
+        superuser_group: (!args.superuser_group.is_empty()).then(|| args.superuser_group.clone()),
+    };
+    Ok(build_chain(&loaded, &sources, &options)?)
+}
+
+fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
+    let chain = load_chain(args)?;
+    let text = if input == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+        text
+    } else {
+        std::fs::read_to_string(input).with_context(|| format!("reading {input}"))?
+    };
+    let documents = eval::split_documents(&text).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = false;
+    for (i, document) in documents.iter().enumerate() {
+        let line = runtime.block_on(eval::eval_document(&chain, document));
+        if let Some(error) = &line.error {
+            eprintln!("document {}: {error}", i + 1);
+            failed = true;
+        }
+        writeln!(out, "{}", line.output)?;
+    }
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn serve(args: ServeArgs) -> Result<i32> {
+    let chain = load_chain(&args.chain)?;
+    let cert = match (&args.tls_cert_file, &args.tls_private_key_file) {
+        (Some(cert), Some(key)) => ServingCert::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        (None, None) => ServingCert::SelfSigned {
+            dir: args.cert_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("authz-chain")),
+            hosts: vec!["localhost".into(), "127.0.0.1".into(), args.bind_address.to_string()],
+        },
+        _ => bail!("--tls-cert-file and --tls-private-key-file go together"),
+    };
+    let (tls, cert_path, _) = server::server_config(&cert, args.client_ca_file.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let address = SocketAddr::new(args.bind_address, args.secure_port);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address}"))?;
+        tracing::info!(
+            address = %listener.local_addr()?,
+            cert = %cert_path.display(),
+            client_auth = args.client_ca_file.is_some(),
+            "serving SubjectAccessReviews on POST /authorize"
+        );
+        let app = Arc::new(App::new(chain));
+        server::serve(listener, tls, app, shutdown_signal(), args.shutdown_grace_period).await?;
+        tracing::info!("stopped");
+        Ok(0)
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

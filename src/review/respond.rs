@@ -1,0 +1,43 @@
+//! Verdict → `status`, as kube-apiserver's SubjectAccessReview REST handler fills it.
+
+use super::{Review, ReviewVersion};
+use crate::api::sar::{SubjectAccessReview, SubjectAccessReviewStatus};
+use crate::authz::{Attributes, Decision, Request, Verdict};
+
+/// The answer to `review`: the same object in the same version, `status` filled from `verdict`.
+pub fn answer(review: &Review, request: &Request, verdict: &Verdict) -> SubjectAccessReview {
+    let mut object = review.object.clone();
+    object.metadata = serde_json::Map::new();
+    match review.version {
+        ReviewVersion::V1 => object.spec.group = None,
+        ReviewVersion::V1beta1 => object.spec.groups = None,
+    }
+    object.status = Some(SubjectAccessReviewStatus {
+        allowed: verdict.decision == Decision::Allow,
+        denied: verdict.decision == Decision::Deny,
+        reason: verdict.reason.as_str().to_owned(),
+        evaluation_error: evaluation_error(request, verdict),
+    });
+    object
+}
+
+/// `BuildEvaluationError`: the verdict's error, then a note for each selector that was (partly)
+/// ignored because it did not parse, joined with `; `.
+pub fn evaluation_error(request: &Request, verdict: &Verdict) -> String {
+    let mut parts = Vec::new();
+    if let Some(error) = &verdict.error {
+        parts.push(error.to_string());
+    }
+    if let Attributes::Resource(r) = &request.attributes {
+        for (name, requirements, error) in [
+            ("fieldSelector", r.field_selector.len(), &r.field_selector_error),
+            ("labelSelector", r.label_selector.len(), &r.label_selector_error),
+        ] {
+            if error.is_some() {
+                let how = if requirements > 0 { "partially ignored" } else { "ignored" };
+                parts.push(format!("spec.resourceAttributes.{name} {how} due to parse error"));
+            }
+        }
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,165 @@
+//! Routes: `POST /authorize` (any query string, such as kube-apiserver's `?timeout=3s`), and
+//! `GET /healthz`, `/livez`, `/readyz`. Bad input gets a Kubernetes `Status` naming the problem:
+//! 400 for undecodable bodies, 422 for invalid reviews, 413 over 1 MiB, 405 for a wrong method,
+//! 404 for an unknown path.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use super::App;
+use crate::authz::Decision;
+use crate::review;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Answers one HTTP request.
+pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    match path {
+        "/authorize" => {
+            if request.method() != Method::POST {
+                return method_not_allowed("POST");
+            }
+            authorize(app, request).await
+        }
+        "/healthz" | "/livez" | "/readyz" => {
+            if request.method() != Method::GET && request.method() != Method::HEAD {
+                return method_not_allowed("GET, HEAD");
+            }
+            let ready = path != "/readyz" || app.is_ready();
+            let (status, body) = if ready {
+                (StatusCode::OK, "ok")
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, "[-]ready failed: not ready\nreadyz check failed")
+            };
+            text(status, body)
+        }
+        _ => status_response(StatusCode::NOT_FOUND, "NotFound", &format!("the path {path:?} is not served")),
+    }
+}
+
+async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return too_large();
+    }
+    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
+        Err(error) => {
+            return status_response(StatusCode::BAD_REQUEST, "BadRequest", &format!("cannot read the request body: {error}"));
+        }
+    };
+    let review = match review::decode(&body) {
+        Ok(review) => review,
+        Err(error) => return review_error(&error),
+    };
+    let attributes = match review::to_request(&review) {
+        Ok(attributes) => attributes,
+        Err(error) => return review_error(&error),
+    };
+    let chain = app.chain();
+    let outcome = chain.evaluate(&attributes).await;
+    let answer = review::answer(&review, &attributes, &outcome.verdict);
+    tracing::debug!(
+        user = %attributes.user.name,
+        verb = attributes.verb(),
+        target = %target(&attributes),
+        decision = outcome.verdict.decision.as_str(),
+        authorizer = outcome.decided_by.as_deref().unwrap_or(""),
+        reason = outcome.verdict.reason.as_str(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "decision"
+    );
+    if outcome.verdict.decision == Decision::Deny {
+        tracing::trace!(user = %attributes.user.name, "denied");
+    }
+    match serde_json::to_vec(&answer) {
+        Ok(bytes) => json(StatusCode::OK, bytes),
+        Err(error) => status_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            &format!("cannot encode the answer: {error}"),
+        ),
+    }
+}
+
+fn target(request: &crate::authz::Request) -> String {
+    match &request.attributes {
+        crate::authz::Attributes::Resource(r) => {
+            let mut s = r.resource.clone();
+            if !r.subresource.is_empty() {
+                s.push('/');
+                s.push_str(&r.subresource);
+            }
+            s
+        }
+        crate::authz::Attributes::NonResource(n) => n.path.clone(),
+    }
+}
+
+fn review_error(error: &review::ReviewError) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let reason = if status == StatusCode::UNPROCESSABLE_ENTITY { "Invalid" } else { "BadRequest" };
+    status_response(status, reason, &error.to_string())
+}
+
+fn too_large() -> Response<Full<Bytes>> {
+    status_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLarge",
+        &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+    )
+}
+
+fn method_not_allowed(allowed: &'static str) -> Response<Full<Bytes>> {
+    let mut response = status_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        &format!("the method is not allowed here; use {allowed}"),
+    );
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+}
+
+/// A Kubernetes `Status` object.
+fn status_response(status: StatusCode, reason: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": status.as_u16(),
+    });
+    json(status, body.to_string().into_bytes())
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
