@@ -45,7 +45,9 @@ impl Default for ChainOptions {
 #[non_exhaustive]
 pub enum BuildError {
     /// The configuration names an authorizer this build cannot run yet.
-    #[error("authorizers[{index}]: type {kind} (name {name:?}) is not available in this version of authz-chain")]
+    #[error(
+        "authorizers[{index}]: type {kind} (name {name:?}) is not available in this version of authz-chain"
+    )]
     Unavailable {
         /// Position in the chain.
         index: usize,
@@ -57,7 +59,11 @@ pub enum BuildError {
 }
 
 /// Turns `config` into a chain over `sources`.
-pub fn build_chain(config: &LoadedConfig, sources: &Sources, options: &ChainOptions) -> Result<Chain, BuildError> {
+pub fn build_chain(
+    config: &LoadedConfig,
+    sources: &Sources,
+    options: &ChainOptions,
+) -> Result<Chain, BuildError> {
     let mut links = Vec::with_capacity(config.chain.authorizers.len() + 1);
     if let Some(group) = &options.superuser_group {
         links.push(Link {

@@ -18,14 +18,17 @@ pub struct EvalLine {
 /// single JSON document, or YAML documents.
 pub fn split_documents(input: &str) -> Result<Vec<serde_json::Value>, String> {
     let lines: Vec<&str> = input.lines().filter(|l| !l.trim().is_empty()).collect();
-    let as_lines: Result<Vec<serde_json::Value>, _> = lines.iter().map(|l| serde_json::from_str(l)).collect();
+    let as_lines: Result<Vec<serde_json::Value>, _> =
+        lines.iter().map(|l| serde_json::from_str(l)).collect();
     if let Ok(values) = as_lines
         && values.iter().all(|v| v.is_object())
     {
         return Ok(values);
     }
     if input.trim_start().starts_with('{') {
-        let values: Result<Vec<serde_json::Value>, _> = serde_json::Deserializer::from_str(input).into_iter().collect();
+        let values: Result<Vec<serde_json::Value>, _> = serde_json::Deserializer::from_str(input)
+            .into_iter()
+            .collect();
         return values.map_err(|e| format!("input is not valid JSON: {e}"));
     }
     let values: Vec<serde_json::Value> =

@@ -10,6 +10,7 @@ pub mod build;
 pub mod cel;
 pub mod config;
 pub mod eval;
+pub mod field;
 pub mod go;
 pub mod review;
 pub mod samples;

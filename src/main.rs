@@ -130,7 +130,9 @@ fn main() {
 fn init_logging(format: LogFormat, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -139,7 +141,9 @@ fn init_logging(format: LogFormat, level: &str) {
 
 fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Check { authorization_config } => Ok(check(&authorization_config)),
+        Command::Check {
+            authorization_config,
+        } => Ok(check(&authorization_config)),
         Command::Eval { chain, input } => eval_command(&chain, &input),
         Command::Serve(args) => serve(args),
     }
@@ -164,18 +168,24 @@ fn check(path: &Path) -> i32 {
 /// the chain.
 fn load_chain(args: &ChainArgs) -> Result<authz_chain::authz::Chain> {
     let loaded: LoadedConfig = match &args.authorization_config {
-        Some(path) => config::load_file(path, &[]).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?,
+        Some(path) => {
+            config::load_file(path, &[]).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?
+        }
         None => {
-            tracing::info!("no --authorization-config: using the embedded quickstart configuration");
+            tracing::info!(
+                "no --authorization-config: using the embedded quickstart configuration"
+            );
             config::load_data(samples::QUICKSTART_CONFIG.as_bytes(), &[])
                 .map_err(|e| anyhow::anyhow!("embedded quickstart configuration: {e}"))?
         }
     };
     let state = match &args.state {
-        Some(path) => ClusterState::load(path).with_context(|| format!("loading --state {}", path.display()))?,
+        Some(path) => ClusterState::load(path)
+            .with_context(|| format!("loading --state {}", path.display()))?,
         None => {
             tracing::info!("no --state: using the embedded quickstart cluster state");
-            ClusterState::from_texts(&samples::QUICKSTART_STATE).context("embedded quickstart state")?
+            ClusterState::from_texts(&samples::QUICKSTART_STATE)
+                .context("embedded quickstart state")?
         }
     };
     for warning in &state.warnings {
@@ -204,13 +214,17 @@ fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
     let chain = load_chain(args)?;
     let text = if input == "-" {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("reading stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading stdin")?;
         text
     } else {
         std::fs::read_to_string(input).with_context(|| format!("reading {input}"))?
     };
     let documents = eval::split_documents(&text).map_err(anyhow::Error::msg)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = false;
@@ -233,13 +247,22 @@ fn serve(args: ServeArgs) -> Result<i32> {
             key: key.clone(),
         },
         (None, None) => ServingCert::SelfSigned {
-            dir: args.cert_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("authz-chain")),
-            hosts: vec!["localhost".into(), "127.0.0.1".into(), args.bind_address.to_string()],
+            dir: args
+                .cert_dir
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("authz-chain")),
+            hosts: vec![
+                "localhost".into(),
+                "127.0.0.1".into(),
+                args.bind_address.to_string(),
+            ],
         },
         _ => bail!("--tls-cert-file and --tls-private-key-file go together"),
     };
     let (tls, cert_path, _) = server::server_config(&cert, args.client_ca_file.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let address = SocketAddr::new(args.bind_address, args.secure_port);
         let listener = tokio::net::TcpListener::bind(address)
@@ -252,7 +275,14 @@ fn serve(args: ServeArgs) -> Result<i32> {
             "serving SubjectAccessReviews on POST /authorize"
         );
         let app = Arc::new(App::new(chain));
-        server::serve(listener, tls, app, shutdown_signal(), args.shutdown_grace_period).await?;
+        server::serve(
+            listener,
+            tls,
+            app,
+            shutdown_signal(),
+            args.shutdown_grace_period,
+        )
+        .await?;
         tracing::info!("stopped");
         Ok(0)
     })
@@ -262,14 +292,15 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

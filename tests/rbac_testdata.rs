@@ -11,7 +11,10 @@ fn check_all_cases(state_dir: &str) {
     let cases = read_jsonl(&testdata("rbac/cases.jsonl"));
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_file(dir.path(), "authz.yaml", &config_with(&["RBAC"]));
-    let input: String = cases.iter().map(|c| format!("{}\n", c["request"])).collect();
+    let input: String = cases
+        .iter()
+        .map(|c| format!("{}\n", c["request"]))
+        .collect();
     let state = testdata(state_dir);
     let output = run_with_stdin(
         &[
@@ -25,8 +28,16 @@ fn check_all_cases(state_dir: &str) {
         &input,
     );
     let stdout = String::from_utf8(output.stdout).expect("utf-8 output");
-    let answers: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON answer")).collect();
-    assert_eq!(answers.len(), cases.len(), "one answer per case; stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON answer"))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        cases.len(),
+        "one answer per case; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let mut failures = Vec::new();
     for (case, answer) in cases.iter().zip(&answers) {

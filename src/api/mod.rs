@@ -5,4 +5,3 @@ pub mod de;
 pub mod meta;
 pub mod rbac;
 pub mod sar;
-

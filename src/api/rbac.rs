@@ -23,7 +23,11 @@ pub struct PolicyRule {
     #[serde(default, deserialize_with = "null_as_default")]
     pub resource_names: Vec<String>,
     /// Non-resource URL paths; a trailing `*` is a prefix match.
-    #[serde(default, deserialize_with = "null_as_default", rename = "nonResourceURLs")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        rename = "nonResourceURLs"
+    )]
     pub non_resource_urls: Vec<String>,
 }
 

@@ -45,7 +45,11 @@ pub struct SubjectAccessReviewSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub non_resource_attributes: Option<NonResourceAttributes>,
     /// The user name.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub user: String,
     /// v1 spelling of the groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,7 +61,11 @@ pub struct SubjectAccessReviewSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<BTreeMap<String, Option<Vec<String>>>>,
     /// The user's UID.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub uid: String,
 }
 
@@ -66,25 +74,53 @@ pub struct SubjectAccessReviewSpec {
 #[serde(rename_all = "camelCase")]
 pub struct ResourceAttributes {
     /// Namespace.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub namespace: String,
     /// Verb.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub verb: String,
     /// API group.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub group: String,
     /// API version.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub version: String,
     /// Resource.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub resource: String,
     /// Subresource.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub subresource: String,
     /// Object name.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub name: String,
     /// Field selector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,7 +135,11 @@ pub struct ResourceAttributes {
 #[serde(rename_all = "camelCase")]
 pub struct SelectorAttributes {
     /// The selector as written in a URL query.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub raw_selector: String,
     /// Parsed requirements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,10 +164,18 @@ pub struct SelectorRequirement {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NonResourceAttributes {
     /// URL path.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub path: String,
     /// Lower-cased HTTP method.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub verb: String,
 }
 
@@ -142,9 +190,17 @@ pub struct SubjectAccessReviewStatus {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub denied: bool,
     /// Why.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub reason: String,
     /// What went wrong while deciding.
-    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub evaluation_error: String,
 }

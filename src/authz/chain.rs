@@ -247,8 +247,14 @@ mod tests {
             Case {
                 name: "duplicate errors are printed once",
                 links: vec![
-                    link("a", Fixed(no_opinion("").with_error(AuthzError::new("same")))),
-                    link("b", Fixed(no_opinion("").with_error(AuthzError::new("same")))),
+                    link(
+                        "a",
+                        Fixed(no_opinion("").with_error(AuthzError::new("same"))),
+                    ),
+                    link(
+                        "b",
+                        Fixed(no_opinion("").with_error(AuthzError::new("same"))),
+                    ),
                 ],
                 decision: Decision::NoOpinion,
                 reason: "",

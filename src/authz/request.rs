@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::selector::{FieldRequirement, LabelRequirement};
+use super::selector::{FieldRequirement, LabelRequirement, SelectorError};
 
 /// The user the question is about: `spec.user`, `spec.uid`, `spec.groups` and `spec.extra` of a
 /// SubjectAccessReview.
@@ -57,11 +57,11 @@ pub struct ResourceAttributes {
     /// Field selector requirements, in the order kube-apiserver produced them.
     pub field_selector: Vec<FieldRequirement>,
     /// Why (part of) the field selector was ignored, if it was.
-    pub field_selector_error: Option<String>,
+    pub field_selector_error: Option<SelectorError>,
     /// Label selector requirements, in the order kube-apiserver produced them.
     pub label_selector: Vec<LabelRequirement>,
     /// Why (part of) the label selector was ignored, if it was.
-    pub label_selector_error: Option<String>,
+    pub label_selector_error: Option<SelectorError>,
 }
 
 /// The attributes of a non-resource request.

@@ -49,7 +49,11 @@ struct Kubeconfig {
     users: Vec<Named<User>>,
     #[serde(default, deserialize_with = "null_as_default")]
     contexts: Vec<Named<Context>>,
-    #[serde(default, rename = "current-context", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        rename = "current-context",
+        deserialize_with = "null_as_default"
+    )]
     current_context: String,
 }
 
@@ -108,7 +112,8 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
         path: path.to_owned(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("open {}: {}", path.display(), go_errno_text(&e))))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("open {}: {}", path.display(), go_errno_text(&e))))?;
     let config: Kubeconfig = if text.trim().is_empty() {
         Kubeconfig::default()
     } else {
@@ -116,41 +121,74 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
     };
     let base = path.parent().unwrap_or(Path::new("/"));
     if config.current_context.is_empty() {
-        return Err(fail("invalid configuration: no current-context is set".into()));
+        return Err(fail(
+            "invalid configuration: no current-context is set".into(),
+        ));
     }
-    let context = find(&config.contexts, &config.current_context)
-        .ok_or_else(|| fail(format!("invalid configuration: context {:?} not found", config.current_context)))?;
-    let cluster = find(&config.clusters, &context.cluster)
-        .ok_or_else(|| fail(format!("invalid configuration: cluster {:?} not found", context.cluster)))?;
+    let context = find(&config.contexts, &config.current_context).ok_or_else(|| {
+        fail(format!(
+            "invalid configuration: context {:?} not found",
+            config.current_context
+        ))
+    })?;
+    let cluster = find(&config.clusters, &context.cluster).ok_or_else(|| {
+        fail(format!(
+            "invalid configuration: cluster {:?} not found",
+            context.cluster
+        ))
+    })?;
     let user = if context.user.is_empty() {
         User::default()
     } else {
-        find(&config.users, &context.user)
-            .ok_or_else(|| fail(format!("invalid configuration: user {:?} not found", context.user)))?
+        find(&config.users, &context.user).ok_or_else(|| {
+            fail(format!(
+                "invalid configuration: user {:?} not found",
+                context.user
+            ))
+        })?
     };
     if cluster.server.is_empty() {
-        return Err(fail(format!("invalid configuration: no server found for cluster {:?}", context.cluster)));
+        return Err(fail(format!(
+            "invalid configuration: no server found for cluster {:?}",
+            context.cluster
+        )));
     }
-    let material = |data: &str, file: &str, what: &str| -> Result<Option<Vec<u8>>, KubeconfigError> {
-        if !data.is_empty() {
-            return base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map(Some)
-                .map_err(|e| fail(format!("{what}-data is not valid base64: {e}")));
-        }
-        if file.is_empty() {
-            return Ok(None);
-        }
-        let resolved = base.join(file);
-        std::fs::read(&resolved)
-            .map(Some)
-            .map_err(|e| fail(format!("unable to read {what} {}: {}", resolved.display(), go_errno_text(&e))))
-    };
-    let certificate_authority = material(&cluster.certificate_authority_data, &cluster.certificate_authority, "certificate-authority")?;
-    let client_certificate = material(&user.client_certificate_data, &user.client_certificate, "client-certificate")?;
+    let material =
+        |data: &str, file: &str, what: &str| -> Result<Option<Vec<u8>>, KubeconfigError> {
+            if !data.is_empty() {
+                return base64::engine::general_purpose::STANDARD
+                    .decode(data.trim())
+                    .map(Some)
+                    .map_err(|e| fail(format!("{what}-data is not valid base64: {e}")));
+            }
+            if file.is_empty() {
+                return Ok(None);
+            }
+            let resolved = base.join(file);
+            std::fs::read(&resolved).map(Some).map_err(|e| {
+                fail(format!(
+                    "unable to read {what} {}: {}",
+                    resolved.display(),
+                    go_errno_text(&e)
+                ))
+            })
+        };
+    let certificate_authority = material(
+        &cluster.certificate_authority_data,
+        &cluster.certificate_authority,
+        "certificate-authority",
+    )?;
+    let client_certificate = material(
+        &user.client_certificate_data,
+        &user.client_certificate,
+        "client-certificate",
+    )?;
     let client_key = material(&user.client_key_data, &user.client_key, "client-key")?;
     if client_certificate.is_some() != client_key.is_some() {
-        return Err(fail("invalid configuration: client-certificate and client-key must be given together".into()));
+        return Err(fail(
+            "invalid configuration: client-certificate and client-key must be given together"
+                .into(),
+        ));
     }
     if cluster.insecure_skip_tls_verify && certificate_authority.is_some() {
         return Err(fail(
@@ -159,7 +197,13 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
     }
     let token_file = (!user.token_file.is_empty()).then(|| base.join(&user.token_file));
     if let Some(file) = &token_file {
-        std::fs::metadata(file).map_err(|e| fail(format!("unable to read tokenFile {}: {}", file.display(), go_errno_text(&e))))?;
+        std::fs::metadata(file).map_err(|e| {
+            fail(format!(
+                "unable to read tokenFile {}: {}",
+                file.display(),
+                go_errno_text(&e)
+            ))
+        })?;
     }
     Ok(WebhookConnection {
         server: cluster.server,
@@ -174,5 +218,8 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
 }
 
 fn find<T: Clone>(items: &[Named<T>], name: &str) -> Option<T> {
-    items.iter().find(|n| n.name == name).and_then(|n| n.item.clone())
+    items
+        .iter()
+        .find(|n| n.name == name)
+        .and_then(|n| n.item.clone())
 }

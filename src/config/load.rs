@@ -52,13 +52,20 @@ struct Envelope {
 /// Decodes `data` (YAML or JSON) and applies defaults. Empty data gives an empty configuration,
 /// which validation then rejects.
 pub fn decode(data: &[u8]) -> Result<AuthorizationConfiguration, LoadError> {
-    let text = std::str::from_utf8(data).map_err(|e| LoadError::Decode(format!("file is not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(data)
+        .map_err(|e| LoadError::Decode(format!("file is not UTF-8: {e}")))?;
     if text.trim().is_empty() {
         return Ok(AuthorizationConfiguration::default());
     }
     let envelope: Envelope = parse(text)?;
-    let api_version = envelope.api_version.filter(|v| !v.is_empty()).ok_or(LoadError::MissingApiVersion)?;
-    let kind = envelope.kind.filter(|k| !k.is_empty()).ok_or(LoadError::MissingKind)?;
+    let api_version = envelope
+        .api_version
+        .filter(|v| !v.is_empty())
+        .ok_or(LoadError::MissingApiVersion)?;
+    let kind = envelope
+        .kind
+        .filter(|k| !k.is_empty())
+        .ok_or(LoadError::MissingKind)?;
     if kind != "AuthorizationConfiguration" || !API_VERSIONS.contains(&api_version.as_str()) {
         return Err(LoadError::UnknownKind { kind, api_version });
     }
@@ -70,9 +77,11 @@ pub fn decode(data: &[u8]) -> Result<AuthorizationConfiguration, LoadError> {
 /// JSON when it looks like JSON, YAML otherwise; both strict about duplicates.
 fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, LoadError> {
     if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| LoadError::Decode(format!("strict decoding error: {e}")))
+        serde_json::from_str(text)
+            .map_err(|e| LoadError::Decode(format!("strict decoding error: {e}")))
     } else {
-        serde_saphyr::from_str(text).map_err(|e| LoadError::Decode(format!("strict decoding error: {e}")))
+        serde_saphyr::from_str(text)
+            .map_err(|e| LoadError::Decode(format!("strict decoding error: {e}")))
     }
 }
 
@@ -119,26 +128,58 @@ mod tests {
     #[test]
     fn empty_data_is_an_empty_config() {
         assert_eq!(decode(b"").unwrap(), AuthorizationConfiguration::default());
-        assert_eq!(decode(b"  \n").unwrap(), AuthorizationConfiguration::default());
+        assert_eq!(
+            decode(b"  \n").unwrap(),
+            AuthorizationConfiguration::default()
+        );
     }
 
     #[test]
     fn rejects_bad_envelopes_and_fields() {
         let cases: [(&str, &str); 8] = [
-            ("kind: AuthorizationConfiguration\n", "'apiVersion' is missing"),
-            ("apiVersion: apiserver.config.k8s.io/v1\n", "'Kind' is missing"),
-            ("apiVersion: apiserver.config.k8s.io/v2\nkind: AuthorizationConfiguration\n", "no kind `AuthorizationConfiguration` is registered for version `apiserver.config.k8s.io/v2`"),
-            ("apiVersion: other.io/v1\nkind: AuthorizationConfiguration\n", "registered for version `other.io/v1`"),
-            ("apiVersion: apiserver.config.k8s.io/v1\nkind: Foo\n", "no kind `Foo`"),
-            ("apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorzers: []\n", "unknown field `authorzers`"),
-            ("apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers: []\nauthorizers: []\n", "duplicate"),
-            ("apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n- type: Webhook\n  webhook: {timeout: 3 seconds}\n", "time: unknown unit \" seconds\" in duration \"3 seconds\""),
+            (
+                "kind: AuthorizationConfiguration\n",
+                "'apiVersion' is missing",
+            ),
+            (
+                "apiVersion: apiserver.config.k8s.io/v1\n",
+                "'Kind' is missing",
+            ),
+            (
+                "apiVersion: apiserver.config.k8s.io/v2\nkind: AuthorizationConfiguration\n",
+                "no kind `AuthorizationConfiguration` is registered for version `apiserver.config.k8s.io/v2`",
+            ),
+            (
+                "apiVersion: other.io/v1\nkind: AuthorizationConfiguration\n",
+                "registered for version `other.io/v1`",
+            ),
+            (
+                "apiVersion: apiserver.config.k8s.io/v1\nkind: Foo\n",
+                "no kind `Foo`",
+            ),
+            (
+                "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorzers: []\n",
+                "unknown field `authorzers`",
+            ),
+            (
+                "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers: []\nauthorizers: []\n",
+                "duplicate",
+            ),
+            (
+                "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n- type: Webhook\n  webhook: {timeout: 3 seconds}\n",
+                "time: unknown unit \" seconds\" in duration \"3 seconds\"",
+            ),
         ];
         for (input, want) in cases {
             let error = decode(input.as_bytes()).expect_err(input).to_string();
             assert!(error.contains(want), "{input:?}: {error}");
         }
         let json = br#"{"apiVersion":"apiserver.config.k8s.io/v1","kind":"AuthorizationConfiguration","authorizers":[{"type":"RBAC","name":"rbac","mode":"x"}]}"#;
-        assert!(decode(json).unwrap_err().to_string().contains("unknown field `mode`"));
+        assert!(
+            decode(json)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field `mode`")
+        );
     }
 }

@@ -5,7 +5,6 @@
 //! [`load`] runs the whole sequence kube-apiserver runs at start-up and reports every problem at
 //! once, one per line.
 
-mod field;
 mod kubeconfig;
 mod load;
 mod types;
@@ -15,7 +14,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use field::{BadValue, FieldError, FieldErrorType};
+pub use crate::field::{BadValue, FieldError, FieldErrorType};
 pub use kubeconfig::{KubeconfigError, WebhookConnection, load_webhook_connection};
 pub use load::{LoadError, decode};
 pub use types::{
@@ -82,7 +81,8 @@ pub fn load_file(path: &Path, required_types: &[&str]) -> Result<LoadedConfig, C
 /// Checks configuration bytes, as [`load_file`].
 pub fn load_data(data: &[u8], required_types: &[&str]) -> Result<LoadedConfig, ConfigError> {
     let config = decode(data).map_err(ConfigError::Load)?;
-    let chain = validate(&config).map_err(|errors| ConfigError::Invalid(errors.iter().map(|e| e.to_string()).collect()))?;
+    let chain = validate(&config)
+        .map_err(|errors| ConfigError::Invalid(errors.iter().map(|e| e.to_string()).collect()))?;
     let problems = check_kube_apiserver_rules(&config, required_types);
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(problems));

@@ -103,17 +103,24 @@ pub struct WebhookMatchCondition {
 mod go_duration {
     use super::*;
 
-    pub fn serialize<S: Serializer>(value: &Option<Duration>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        value: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(d) => serializer.serialize_str(&d.to_string()),
             None => serializer.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {
             None => Ok(None),
-            Some(text) => Duration::parse(&text).map(Some).map_err(serde::de::Error::custom),
+            Some(text) => Duration::parse(&text)
+                .map(Some)
+                .map_err(serde::de::Error::custom),
         }
     }
 }

@@ -7,13 +7,20 @@ use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 
-use super::field::{BadValue, FieldError};
 use super::types::{AuthorizationConfiguration, WebhookConfiguration};
 use crate::cel::{CompileError, CompiledCondition, compile_match_condition};
+use crate::field::{BadValue, FieldError};
 use crate::go::{Duration, quote};
 
 /// Types kube-apiserver knows (`modes.AuthorizationModeChoices`), sorted as its messages list them.
-pub const KNOWN_TYPES: [&str; 6] = ["ABAC", "AlwaysAllow", "AlwaysDeny", "Node", "RBAC", "Webhook"];
+pub const KNOWN_TYPES: [&str; 6] = [
+    "ABAC",
+    "AlwaysAllow",
+    "AlwaysDeny",
+    "Node",
+    "RBAC",
+    "Webhook",
+];
 
 /// At most this many matchConditions per webhook.
 pub const MAX_MATCH_CONDITIONS: usize = 64;
@@ -163,7 +170,10 @@ pub fn validate(config: &AuthorizationConfiguration) -> Result<ChainConfig, Vec<
 
         match (kind, &authorizer.webhook) {
             ("Webhook", None) => {
-                errors.push(FieldError::required(format!("{path}.webhook"), "required when type=Webhook"));
+                errors.push(FieldError::required(
+                    format!("{path}.webhook"),
+                    "required when type=Webhook",
+                ));
             }
             ("Webhook", Some(webhook)) => match validate_webhook(&path, webhook) {
                 Ok(mut spec) => {
@@ -195,7 +205,10 @@ pub fn validate(config: &AuthorizationConfiguration) -> Result<ChainConfig, Vec<
 /// The kube-apiserver checks that follow field validation: non-webhook names must be the
 /// lower-cased type, types present at start-up must stay (on reload), and ABAC, which authz-chain
 /// does not implement, is refused.
-pub fn check_kube_apiserver_rules(config: &AuthorizationConfiguration, required_types: &[&str]) -> Vec<String> {
+pub fn check_kube_apiserver_rules(
+    config: &AuthorizationConfiguration,
+    required_types: &[&str],
+) -> Vec<String> {
     let mut errors = Vec::new();
     let mut seen = Vec::new();
     for (i, authorizer) in config.authorizers.iter().flatten().enumerate() {
@@ -207,7 +220,9 @@ pub fn check_kube_apiserver_rules(config: &AuthorizationConfiguration, required_
         let expected = kind.to_lowercase();
         let name = authorizer.name.as_deref().unwrap_or_default();
         if expected != name {
-            errors.push(format!("expected name {expected} for authorizer {kind} instead of {name}"));
+            errors.push(format!(
+                "expected name {expected} for authorizer {kind} instead of {name}"
+            ));
         }
         if kind == "ABAC" {
             errors.push(format!(
@@ -215,7 +230,11 @@ pub fn check_kube_apiserver_rules(config: &AuthorizationConfiguration, required_
             ));
         }
     }
-    let mut missing: Vec<&str> = required_types.iter().copied().filter(|t| !seen.contains(t)).collect();
+    let mut missing: Vec<&str> = required_types
+        .iter()
+        .copied()
+        .filter(|t| !seen.contains(t))
+        .collect();
     missing.sort_unstable();
     if !missing.is_empty() {
         errors.push(format!("missing required types: [{}]", missing.join(" ")));
@@ -225,7 +244,10 @@ pub fn check_kube_apiserver_rules(config: &AuthorizationConfiguration, required_
 
 /// `ValidateWebhookConfiguration`: every check runs, errors accumulate. Paths omit the `webhook`
 /// segment, as upstream's do (`authorizers[0].timeout`).
-fn validate_webhook(path: &str, webhook: &WebhookConfiguration) -> Result<WebhookSpec, Vec<FieldError>> {
+fn validate_webhook(
+    path: &str,
+    webhook: &WebhookConfiguration,
+) -> Result<WebhookSpec, Vec<FieldError>> {
     let mut errors = Vec::new();
     let timeout = webhook.timeout.unwrap_or(Duration::ZERO);
     let thirty_seconds = Duration::from_secs(30);
@@ -246,12 +268,23 @@ fn validate_webhook(path: &str, webhook: &WebhookConfiguration) -> Result<Webhoo
         if ttl == Duration::ZERO {
             errors.push(FieldError::required(format!("{path}.{field}"), ""));
         } else if ttl.is_negative() {
-            errors.push(FieldError::invalid(format!("{path}.{field}"), ttl.to_string(), "must be > 0s"));
+            errors.push(FieldError::invalid(
+                format!("{path}.{field}"),
+                ttl.to_string(),
+                "must be > 0s",
+            ));
         }
     }
-    let sar_version = match webhook.subject_access_review_version.as_deref().unwrap_or_default() {
+    let sar_version = match webhook
+        .subject_access_review_version
+        .as_deref()
+        .unwrap_or_default()
+    {
         "" => {
-            errors.push(FieldError::required(format!("{path}.subjectAccessReviewVersion"), ""));
+            errors.push(FieldError::required(
+                format!("{path}.subjectAccessReviewVersion"),
+                "",
+            ));
             SarVersion::V1
         }
         "v1" => SarVersion::V1,
@@ -266,7 +299,11 @@ fn validate_webhook(path: &str, webhook: &WebhookConfiguration) -> Result<Webhoo
         }
     };
     let conditions = webhook.match_conditions.as_deref().unwrap_or_default();
-    match webhook.match_condition_subject_access_review_version.as_deref().unwrap_or_default() {
+    match webhook
+        .match_condition_subject_access_review_version
+        .as_deref()
+        .unwrap_or_default()
+    {
         "" if !conditions.is_empty() => errors.push(FieldError::required(
             format!("{path}.matchConditionSubjectAccessReviewVersion"),
             "required if match conditions are specified",
@@ -295,7 +332,11 @@ fn validate_webhook(path: &str, webhook: &WebhookConfiguration) -> Result<Webhoo
         }
     };
     let connection = validate_connection(path, webhook, &mut errors);
-    let match_conditions = compile_match_conditions(path, conditions.iter().map(|c| c.expression.as_str()), &mut errors);
+    let match_conditions = compile_match_conditions(
+        path,
+        conditions.iter().map(|c| c.expression.as_str()),
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -317,19 +358,34 @@ fn validate_webhook(path: &str, webhook: &WebhookConfiguration) -> Result<Webhoo
     })
 }
 
-fn validate_connection(path: &str, webhook: &WebhookConfiguration, errors: &mut Vec<FieldError>) -> Option<Connection> {
+fn validate_connection(
+    path: &str,
+    webhook: &WebhookConfiguration,
+    errors: &mut Vec<FieldError>,
+) -> Option<Connection> {
     let info = &webhook.connection_info;
     let file_path = format!("{path}.connectionInfo.kubeConfigFile");
     match info.kind.as_deref().unwrap_or_default() {
-        "" => errors.push(FieldError::required(format!("{path}.connectionInfo.type"), "")),
+        "" => errors.push(FieldError::required(
+            format!("{path}.connectionInfo.type"),
+            "",
+        )),
         "InClusterConfig" => match &info.kube_config_file {
-            Some(file) => errors.push(FieldError::invalid(file_path, file, "can only be set when type=KubeConfigFile")),
+            Some(file) => errors.push(FieldError::invalid(
+                file_path,
+                file,
+                "can only be set when type=KubeConfigFile",
+            )),
             None => return Some(Connection::InCluster),
         },
         "KubeConfigFile" => match info.kube_config_file.as_deref().unwrap_or_default() {
             "" => errors.push(FieldError::required(file_path, "")),
             file if !Path::new(file).is_absolute() => {
-                errors.push(FieldError::invalid(file_path, file, "must be an absolute path"));
+                errors.push(FieldError::invalid(
+                    file_path,
+                    file,
+                    "must be an absolute path",
+                ));
             }
             file => match std::fs::metadata(file) {
                 Err(e) => errors.push(FieldError::invalid(
@@ -338,7 +394,11 @@ fn validate_connection(path: &str, webhook: &WebhookConfiguration, errors: &mut 
                     format!("error loading file: stat {file}: {}", go_errno_text(&e)),
                 )),
                 Ok(meta) if !meta.is_file() => {
-                    errors.push(FieldError::invalid(file_path, file, "must be a regular file"));
+                    errors.push(FieldError::invalid(
+                        file_path,
+                        file,
+                        "must be a regular file",
+                    ));
                 }
                 Ok(_) => return Some(Connection::KubeConfigFile(PathBuf::from(file))),
             },
@@ -388,8 +448,12 @@ fn compile_match_conditions<'e>(
         seen.push(expression);
         match compile_match_condition(expression) {
             Ok(condition) => compiled.push(Arc::new(condition)),
-            Err(CompileError::Invalid { detail }) => errors.push(FieldError::invalid(field, expression, detail)),
-            Err(CompileError::Internal { detail }) => errors.push(FieldError::internal(field, detail)),
+            Err(CompileError::Invalid { detail }) => {
+                errors.push(FieldError::invalid(field, expression, detail))
+            }
+            Err(CompileError::Internal { detail }) => {
+                errors.push(FieldError::internal(field, detail))
+            }
         }
     }
     compiled
@@ -398,7 +462,8 @@ fn compile_match_conditions<'e>(
 /// `IsDNS1123Subdomain`: the problems, joined as upstream joins them, or `None`.
 fn dns1123_subdomain_error(name: &str) -> Option<String> {
     static SUBDOMAIN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$").expect("static regex")
+        Regex::new(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+            .expect("static regex")
     });
     let mut problems = Vec::new();
     if name.len() > 253 {

@@ -287,18 +287,31 @@ mod tests {
             ("-9223372036854775808ns", i64::MIN),
         ];
         for (input, nanos) in ok {
-            assert_eq!(Duration::parse(input), Ok(Duration::from_nanos(nanos)), "{input}");
+            assert_eq!(
+                Duration::parse(input),
+                Ok(Duration::from_nanos(nanos)),
+                "{input}"
+            );
         }
         let bad = [
             ("", r#"time: invalid duration """#),
             ("1d", r#"time: unknown unit "d" in duration "1d""#),
-            ("3 seconds", r#"time: unknown unit " seconds" in duration "3 seconds""#),
+            (
+                "3 seconds",
+                r#"time: unknown unit " seconds" in duration "3 seconds""#,
+            ),
             ("1", r#"time: missing unit in duration "1""#),
             (".s", r#"time: invalid duration ".s""#),
             ("-", r#"time: invalid duration "-""#),
             ("s", r#"time: invalid duration "s""#),
-            ("9223372036854775808ns", r#"time: invalid duration "9223372036854775808ns""#),
-            ("1é", r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#),
+            (
+                "9223372036854775808ns",
+                r#"time: invalid duration "9223372036854775808ns""#,
+            ),
+            (
+                "1é",
+                r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#,
+            ),
         ];
         for (input, message) in bad {
             assert_eq!(

@@ -4,8 +4,10 @@
 
 mod aggregate;
 mod duration;
+mod json;
 mod quote;
 
 pub use aggregate::format_aggregate;
 pub use duration::{Duration, DurationError};
+pub use json::{json_string, json_strings};
 pub use quote::{quote, write_quoted};

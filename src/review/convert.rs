@@ -62,16 +62,16 @@ pub fn to_request(review: &Review) -> Result<Request, ReviewError> {
     }
     .unwrap_or_default();
     let mut errors = validate_spec(spec, groups);
-    let metadata_is_empty = review
-        .object
-        .metadata
-        .iter()
-        .all(|(key, value)| key == "creationTimestamp" && value.is_null() || key == "managedFields");
+    let metadata_is_empty = review.object.metadata.iter().all(|(key, value)| {
+        key == "creationTimestamp" && value.is_null() || key == "managedFields"
+    });
     if !metadata_is_empty {
         errors.push(FieldError {
             path: "metadata".into(),
             kind: crate::config::FieldErrorType::Invalid,
-            value: BadValue::Raw(serde_json::Value::Object(review.object.metadata.clone()).to_string()),
+            value: BadValue::Raw(
+                serde_json::Value::Object(review.object.metadata.clone()).to_string(),
+            ),
             detail: "must be empty".into(),
         });
     }
@@ -91,22 +91,30 @@ pub fn to_request(review: &Review) -> Result<Request, ReviewError> {
     };
     let attributes = match (&spec.resource_attributes, &spec.non_resource_attributes) {
         (Some(r), _) => {
-            let (field_selector, field_selector_error) =
-                selector::field_requirements_from_sar(r.field_selector.as_ref().map(selector_input).as_ref());
-            let (label_selector, label_selector_error) =
-                selector::label_requirements_from_sar(r.label_selector.as_ref().map(selector_input).as_ref());
+            let (field_selector, field_selector_error) = match &r.field_selector {
+                Some(s) => selector::field_selector_from_sar(&selector_input(s)),
+                None => (Vec::new(), None),
+            };
+            let (label_selector, label_selector_error) = match &r.label_selector {
+                Some(s) => selector::label_selector_from_sar(&selector_input(s)),
+                None => (Vec::new(), None),
+            };
             Attributes::Resource(ResourceAttributes {
                 namespace: r.namespace.clone(),
                 verb: r.verb.clone(),
                 group: r.group.clone(),
-                version: if r.version.is_empty() { "*".into() } else { r.version.clone() },
+                version: if r.version.is_empty() {
+                    "*".into()
+                } else {
+                    r.version.clone()
+                },
                 resource: r.resource.clone(),
                 subresource: r.subresource.clone(),
                 name: r.name.clone(),
                 field_selector,
-                field_selector_error: field_selector_error.map(|e| e.to_string()),
+                field_selector_error,
                 label_selector,
-                label_selector_error: label_selector_error.map(|e| e.to_string()),
+                label_selector_error,
             })
         }
         (None, Some(n)) => Attributes::NonResource(NonResourceAttributes {
@@ -122,7 +130,8 @@ pub fn to_request(review: &Review) -> Result<Request, ReviewError> {
 
 fn selector_input(attributes: &sar::SelectorAttributes) -> SelectorInput {
     SelectorInput {
-        raw_selector: (!attributes.raw_selector.is_empty()).then(|| attributes.raw_selector.clone()),
+        raw_selector: (!attributes.raw_selector.is_empty())
+            .then(|| attributes.raw_selector.clone()),
         requirements: attributes.requirements.as_ref().map(|list| {
             list.iter()
                 .map(|r| selector::RequirementInput {
@@ -164,7 +173,7 @@ fn validate_spec(spec: &SubjectAccessReviewSpec, groups: &[String]) -> Vec<Field
         ));
     }
     if let Some(r) = &spec.resource_attributes {
-        errors.extend(selector::validate_sar_selectors(
+        errors.extend(selector::validate_resource_attribute_selectors(
             r.field_selector.as_ref().map(selector_input).as_ref(),
             r.label_selector.as_ref().map(selector_input).as_ref(),
         ));

@@ -2,7 +2,7 @@
 
 use super::{Review, ReviewVersion};
 use crate::api::sar::{SubjectAccessReview, SubjectAccessReviewStatus};
-use crate::authz::{Attributes, Decision, Request, Verdict};
+use crate::authz::{Attributes, Decision, Request, Verdict, selector};
 
 /// The answer to `review`: the same object in the same version, `status` filled from `verdict`.
 pub fn answer(review: &Review, request: &Request, verdict: &Verdict) -> SubjectAccessReview {
@@ -24,20 +24,13 @@ pub fn answer(review: &Review, request: &Request, verdict: &Verdict) -> SubjectA
 /// `BuildEvaluationError`: the verdict's error, then a note for each selector that was (partly)
 /// ignored because it did not parse, joined with `; `.
 pub fn evaluation_error(request: &Request, verdict: &Verdict) -> String {
-    let mut parts = Vec::new();
-    if let Some(error) = &verdict.error {
-        parts.push(error.to_string());
+    let error = verdict.error.as_ref().map(|e| e.to_string());
+    match &request.attributes {
+        Attributes::Resource(r) => selector::build_evaluation_error(
+            error.as_deref(),
+            (&r.field_selector, r.field_selector_error.as_ref()),
+            (&r.label_selector, r.label_selector_error.as_ref()),
+        ),
+        Attributes::NonResource(_) => error.unwrap_or_default(),
     }
-    if let Attributes::Resource(r) = &request.attributes {
-        for (name, requirements, error) in [
-            ("fieldSelector", r.field_selector.len(), &r.field_selector_error),
-            ("labelSelector", r.label_selector.len(), &r.label_selector_error),
-        ] {
-            if error.is_some() {
-                let how = if requirements > 0 { "partially ignored" } else { "ignored" };
-                parts.push(format!("spec.resourceAttributes.{name} {how} due to parse error"));
-            }
-        }
-    }
-    parts.join("; ")
 }

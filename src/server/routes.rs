@@ -35,11 +35,18 @@ pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full
             let (status, body) = if ready {
                 (StatusCode::OK, "ok")
             } else {
-                (StatusCode::SERVICE_UNAVAILABLE, "[-]ready failed: not ready\nreadyz check failed")
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "[-]ready failed: not ready\nreadyz check failed",
+                )
             };
             text(status, body)
         }
-        _ => status_response(StatusCode::NOT_FOUND, "NotFound", &format!("the path {path:?} is not served")),
+        _ => status_response(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("the path {path:?} is not served"),
+        ),
     }
 }
 
@@ -53,11 +60,18 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return too_large();
     }
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
+    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
         Err(error) => {
-            return status_response(StatusCode::BAD_REQUEST, "BadRequest", &format!("cannot read the request body: {error}"));
+            return status_response(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("cannot read the request body: {error}"),
+            );
         }
     };
     let review = match review::decode(&body) {
@@ -110,7 +124,11 @@ fn target(request: &crate::authz::Request) -> String {
 
 fn review_error(error: &review::ReviewError) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let reason = if status == StatusCode::UNPROCESSABLE_ENTITY { "Invalid" } else { "BadRequest" };
+    let reason = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        "Invalid"
+    } else {
+        "BadRequest"
+    };
     status_response(status, reason, &error.to_string())
 }
 
@@ -128,7 +146,9 @@ fn method_not_allowed(allowed: &'static str) -> Response<Full<Bytes>> {
         "MethodNotAllowed",
         &format!("the method is not allowed here; use {allowed}"),
     );
-    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allowed));
     response
 }
 
@@ -149,17 +169,19 @@ fn status_response(status: StatusCode, reason: &str, message: &str) -> Response<
 fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }

@@ -68,7 +68,8 @@ pub fn server_config(
         path: key_path.clone(),
         message: format!("no usable private key: {e}"),
     })?;
-    let builder = rustls::ServerConfig::builder_with_provider(crypto_provider()).with_safe_default_protocol_versions()?;
+    let builder = rustls::ServerConfig::builder_with_provider(crypto_provider())
+        .with_safe_default_protocol_versions()?;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca_path) => {
@@ -79,12 +80,13 @@ pub fn server_config(
                     message: format!("unusable CA certificate: {e}"),
                 })?;
             }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), crypto_provider())
-                .build()
-                .map_err(|e| TlsError::File {
-                    path: ca_path.to_owned(),
-                    message: e.to_string(),
-                })?;
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), crypto_provider())
+                    .build()
+                    .map_err(|e| TlsError::File {
+                        path: ca_path.to_owned(),
+                        message: e.to_string(),
+                    })?;
             builder.with_client_cert_verifier(verifier)
         }
     };
@@ -132,7 +134,9 @@ fn ensure_self_signed(dir: &Path, hosts: &[String]) -> Result<(PathBuf, PathBuf)
         .distinguished_name
         .push(rcgen::DnType::CommonName, "authz-chain");
     let leaf_key = rcgen::KeyPair::generate().map_err(generate)?;
-    let leaf = leaf_params.signed_by(&leaf_key, &issuer).map_err(generate)?;
+    let leaf = leaf_params
+        .signed_by(&leaf_key, &issuer)
+        .map_err(generate)?;
     let write = |path: &Path, contents: String| {
         std::fs::write(path, contents).map_err(|e| TlsError::File {
             path: path.to_owned(),

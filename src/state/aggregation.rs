@@ -54,7 +54,10 @@ pub fn aggregate_cluster_roles(roles: &mut [Role]) -> Vec<String> {
             if let Some(problem) = invalid {
                 problems.insert(
                     roles[target].metadata.name.clone(),
-                    format!("clusterrole `{}`: invalid aggregation selector: {problem}", roles[target].metadata.name),
+                    format!(
+                        "clusterrole `{}`: invalid aggregation selector: {problem}",
+                        roles[target].metadata.name
+                    ),
                 );
                 continue;
             }
@@ -72,8 +75,14 @@ pub fn aggregate_cluster_roles(roles: &mut [Role]) -> Vec<String> {
 
 /// `metav1.LabelSelectorAsSelector` then `Matches`: matchLabels and matchExpressions, ANDed; an
 /// empty selector selects everything.
-fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> Result<bool, String> {
-    let mut matches = selector.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v));
+fn selector_matches(
+    selector: &LabelSelector,
+    labels: &BTreeMap<String, String>,
+) -> Result<bool, String> {
+    let mut matches = selector
+        .match_labels
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v));
     for expression in &selector.match_expressions {
         let value = labels.get(&expression.key);
         let values = &expression.values;
@@ -115,7 +124,10 @@ mod tests {
         Role {
             metadata: ObjectMeta {
                 name: name.into(),
-                labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 ..ObjectMeta::default()
             },
             rules,
@@ -123,7 +135,12 @@ mod tests {
         }
     }
 
-    fn aggregating(name: &str, labels: &[(&str, &str)], selectors: Vec<LabelSelector>, rules: Vec<PolicyRule>) -> Role {
+    fn aggregating(
+        name: &str,
+        labels: &[(&str, &str)],
+        selectors: Vec<LabelSelector>,
+        rules: Vec<PolicyRule>,
+    ) -> Role {
         let mut r = role(name, labels, rules);
         r.aggregation_rule = Some(AggregationRule {
             cluster_role_selectors: selectors,
@@ -139,7 +156,11 @@ mod tests {
     }
 
     fn rules_of<'a>(roles: &'a [Role], name: &str) -> &'a [PolicyRule] {
-        &roles.iter().find(|r| r.metadata.name == name).unwrap().rules
+        &roles
+            .iter()
+            .find(|r| r.metadata.name == name)
+            .unwrap()
+            .rules
     }
 
     #[test]
@@ -157,12 +178,20 @@ mod tests {
     #[test]
     fn multiple_selectors_dedupe_in_order() {
         let mut roles = vec![
-            aggregating("agg", &[], vec![match_labels("b", "1"), match_labels("a", "1")], vec![]),
+            aggregating(
+                "agg",
+                &[],
+                vec![match_labels("b", "1"), match_labels("a", "1")],
+                vec![],
+            ),
             role("x", &[("a", "1")], vec![rule("get"), rule("list")]),
             role("y", &[("b", "1")], vec![rule("list"), rule("watch")]),
         ];
         aggregate_cluster_roles(&mut roles);
-        assert_eq!(rules_of(&roles, "agg"), [rule("list"), rule("watch"), rule("get")]);
+        assert_eq!(
+            rules_of(&roles, "agg"),
+            [rule("list"), rule("watch"), rule("get")]
+        );
     }
 
     #[test]
@@ -173,28 +202,48 @@ mod tests {
             values: values.iter().map(|s| s.to_string()).collect(),
         };
         let selector = LabelSelector {
-            match_expressions: vec![expr("tier", "In", &["a", "b"]), expr("skip", "DoesNotExist", &[])],
+            match_expressions: vec![
+                expr("tier", "In", &["a", "b"]),
+                expr("skip", "DoesNotExist", &[]),
+            ],
             ..LabelSelector::default()
         };
         let mut roles = vec![
             aggregating("agg", &[], vec![selector], vec![]),
             role("in", &[("tier", "a")], vec![rule("in")]),
-            role("skipped", &[("tier", "b"), ("skip", "")], vec![rule("skipped")]),
+            role(
+                "skipped",
+                &[("tier", "b"), ("skip", "")],
+                vec![rule("skipped")],
+            ),
             role("out", &[("tier", "c")], vec![rule("out")]),
             aggregating("all", &[], vec![LabelSelector::default()], vec![]),
         ];
         aggregate_cluster_roles(&mut roles);
         assert_eq!(rules_of(&roles, "agg"), [rule("in")]);
         // `{}` selects every other ClusterRole, the aggregated ones with their computed rules.
-        assert_eq!(rules_of(&roles, "all"), [rule("in"), rule("out"), rule("skipped")]);
+        assert_eq!(
+            rules_of(&roles, "all"),
+            [rule("in"), rule("out"), rule("skipped")]
+        );
     }
 
     #[test]
     fn chains_converge() {
         let mut roles = vec![
             aggregating("admin", &[], vec![match_labels("to-admin", "true")], vec![]),
-            aggregating("edit", &[("to-admin", "true")], vec![match_labels("to-edit", "true")], vec![]),
-            aggregating("view", &[("to-edit", "true")], vec![match_labels("to-view", "true")], vec![]),
+            aggregating(
+                "edit",
+                &[("to-admin", "true")],
+                vec![match_labels("to-edit", "true")],
+                vec![],
+            ),
+            aggregating(
+                "view",
+                &[("to-edit", "true")],
+                vec![match_labels("to-view", "true")],
+                vec![],
+            ),
             role("source", &[("to-view", "true")], vec![rule("get")]),
         ];
         aggregate_cluster_roles(&mut roles);
@@ -222,6 +271,9 @@ mod tests {
         assert_eq!(rules_of(&roles, "empty"), [] as [PolicyRule; 0]);
         assert_eq!(rules_of(&roles, "broken"), [rule("own")]);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("\"Near\" is not a valid label selector operator"), "{problems:?}");
+        assert!(
+            problems[0].contains("\"Near\" is not a valid label selector operator"),
+            "{problems:?}"
+        );
     }
 }

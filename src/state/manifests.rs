@@ -62,7 +62,11 @@ pub fn read_manifests(path: &Path) -> Result<Vec<Manifest>, ManifestError> {
     Ok(manifests)
 }
 
-fn collect_files(path: &Path, files: &mut Vec<PathBuf>, explicit: bool) -> Result<(), ManifestError> {
+fn collect_files(
+    path: &Path,
+    files: &mut Vec<PathBuf>,
+    explicit: bool,
+) -> Result<(), ManifestError> {
     let read_error = |source| ManifestError::Read {
         path: path.to_owned(),
         source,
@@ -76,7 +80,10 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, explicit: bool) -> Resul
             .map_err(read_error)?;
         entries.sort();
         for entry in entries {
-            let hidden = entry.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            let hidden = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
             if !hidden {
                 collect_files(&entry, files, false)?;
             }
@@ -93,7 +100,11 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, explicit: bool) -> Resul
 }
 
 /// Parses one file's text into objects, unwrapping lists.
-pub(crate) fn parse_text(text: &str, file: &Path, out: &mut Vec<Manifest>) -> Result<(), ManifestError> {
+pub(crate) fn parse_text(
+    text: &str,
+    file: &Path,
+    out: &mut Vec<Manifest>,
+) -> Result<(), ManifestError> {
     let parse_error = |document: usize, message: String| ManifestError::Parse {
         path: file.to_owned(),
         document,
@@ -106,17 +117,21 @@ pub(crate) fn parse_text(text: &str, file: &Path, out: &mut Vec<Manifest>) -> Re
             .map(|(i, doc)| doc.map_err(|e| parse_error(i + 1, e.to_string())))
             .collect::<Result<_, _>>()?
     } else {
-        serde_saphyr::from_multiple::<Value>(text).map_err(|e| parse_error(yaml_document_of(text, &e.to_string()), e.to_string()))?
+        serde_saphyr::from_multiple::<Value>(text)
+            .map_err(|e| parse_error(yaml_document_of(text, &e.to_string()), e.to_string()))?
     };
     for (i, document) in documents.into_iter().enumerate() {
         match document {
             Value::Null => continue,
             Value::Array(items) => {
                 for item in items {
-                    push_object(item, None, (file, i + 1), out).map_err(|m| parse_error(i + 1, m))?;
+                    push_object(item, None, (file, i + 1), out)
+                        .map_err(|m| parse_error(i + 1, m))?;
                 }
             }
-            object => push_object(object, None, (file, i + 1), out).map_err(|m| parse_error(i + 1, m))?,
+            object => {
+                push_object(object, None, (file, i + 1), out).map_err(|m| parse_error(i + 1, m))?
+            }
         }
     }
     Ok(())
@@ -129,18 +144,30 @@ fn push_object(
     out: &mut Vec<Manifest>,
 ) -> Result<(), String> {
     let Value::Object(map) = &object else {
-        return Err(format!("expected a Kubernetes object, found {}", type_name(&object)));
+        return Err(format!(
+            "expected a Kubernetes object, found {}",
+            type_name(&object)
+        ));
     };
     let text = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
     let kind = text("kind")
-        .or_else(|| list_kind.and_then(|k| k.strip_suffix("List")).map(str::to_owned))
+        .or_else(|| {
+            list_kind
+                .and_then(|k| k.strip_suffix("List"))
+                .map(str::to_owned)
+        })
         .ok_or_else(|| "object has no `kind`".to_owned())?;
     let api_version = text("apiVersion").unwrap_or_default();
     if kind == "List" || (kind.ends_with("List") && map.contains_key("items")) {
         let items = match map.get("items") {
             Some(Value::Array(items)) => items.clone(),
             Some(Value::Null) | None => Vec::new(),
-            Some(other) => return Err(format!("`items` of a {kind} is {}, not a list", type_name(other))),
+            Some(other) => {
+                return Err(format!(
+                    "`items` of a {kind} is {}, not a list",
+                    type_name(other)
+                ));
+            }
         };
         for item in items {
             push_object(item, Some(&kind), (file, document), out)?;
@@ -199,7 +226,8 @@ mod tests {
         let yaml = "apiVersion: v1\nkind: List\nitems:\n- kind: Role\n  metadata: {name: a}\n---\nkind: ClusterRole\nmetadata: {name: b}\n---\n";
         let kinds: Vec<String> = parse(yaml).unwrap().into_iter().map(|m| m.kind).collect();
         assert_eq!(kinds, ["Role", "ClusterRole"]);
-        let json = r#"{"kind":"RoleBindingList","items":[{"metadata":{"name":"x"}}]} {"kind":"Pod"}"#;
+        let json =
+            r#"{"kind":"RoleBindingList","items":[{"metadata":{"name":"x"}}]} {"kind":"Pod"}"#;
         let kinds: Vec<String> = parse(json).unwrap().into_iter().map(|m| m.kind).collect();
         assert_eq!(kinds, ["RoleBinding", "Pod"]);
     }

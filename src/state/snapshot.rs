@@ -86,14 +86,29 @@ impl ClusterState {
         let mut cluster_role_bindings = BTreeMap::new();
         let mut state = ClusterState::default();
         for manifest in manifests {
-            let is_rbac = manifest.api_version.is_empty() || manifest.api_version.starts_with("rbac.authorization.k8s.io/");
+            let is_rbac = manifest.api_version.is_empty()
+                || manifest
+                    .api_version
+                    .starts_with("rbac.authorization.k8s.io/");
             match manifest.kind.as_str() {
-                "Role" if is_rbac => insert(&mut roles, decode::<Role>(&manifest)?, |r| &r.metadata),
-                "ClusterRole" if is_rbac => insert(&mut cluster_roles, decode::<Role>(&manifest)?, |r| &r.metadata),
-                "RoleBinding" if is_rbac => insert(&mut role_bindings, decode::<Binding>(&manifest)?, |b| &b.metadata),
-                "ClusterRoleBinding" if is_rbac => {
-                    insert(&mut cluster_role_bindings, decode::<Binding>(&manifest)?, |b| &b.metadata)
+                "Role" if is_rbac => {
+                    insert(&mut roles, decode::<Role>(&manifest)?, |r| &r.metadata)
                 }
+                "ClusterRole" if is_rbac => {
+                    insert(&mut cluster_roles, decode::<Role>(&manifest)?, |r| {
+                        &r.metadata
+                    })
+                }
+                "RoleBinding" if is_rbac => {
+                    insert(&mut role_bindings, decode::<Binding>(&manifest)?, |b| {
+                        &b.metadata
+                    })
+                }
+                "ClusterRoleBinding" if is_rbac => insert(
+                    &mut cluster_role_bindings,
+                    decode::<Binding>(&manifest)?,
+                    |b| &b.metadata,
+                ),
                 kind if GRAPH_KINDS.contains(&kind) => state.graph_objects.push(manifest),
                 kind => *state.skipped.entry(kind.to_owned()).or_default() += 1,
             }

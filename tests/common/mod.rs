@@ -7,7 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 /// The repository's copy of the ground-truth test data recorded from kube-apiserver 1.36.
 pub fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 /// Reads a JSON-lines file.
@@ -52,7 +54,9 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
 
 /// An AuthorizationConfiguration with the given non-webhook types, in order.
 pub fn config_with(types: &[&str]) -> String {
-    let mut text = String::from("apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n");
+    let mut text = String::from(
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n",
+    );
     for t in types {
         text.push_str(&format!("- type: {t}\n  name: {}\n", t.to_lowercase()));
     }

@@ -91,7 +91,11 @@ impl RbacIndex {
                     format!("role.rbac.authorization.k8s.io {} not found", quote(name)).into()
                 }),
                 "ClusterRole" => cluster_roles.get(name).cloned().ok_or_else(|| {
-                    format!("clusterrole.rbac.authorization.k8s.io {} not found", quote(name)).into()
+                    format!(
+                        "clusterrole.rbac.authorization.k8s.io {} not found",
+                        quote(name)
+                    )
+                    .into()
                 }),
                 other => Err(format!("unsupported role reference kind: {}", quote(other)).into()),
             }
@@ -146,10 +150,7 @@ impl RbacIndex {
         if errors.is_empty() {
             return Verdict::no_opinion(Reason::None);
         }
-        Verdict::no_opinion(Reason::Owned(format!(
-            "RBAC: {}",
-            format_aggregate(errors)
-        )))
+        Verdict::no_opinion(Reason::Owned(format!("RBAC: {}", format_aggregate(errors))))
     }
 }
 
@@ -178,7 +179,8 @@ impl Scope {
                             subject.namespace.as_str()
                         };
                         (!sa_namespace.is_empty()).then(|| {
-                            let user = format!("system:serviceaccount:{sa_namespace}:{}", subject.name);
+                            let user =
+                                format!("system:serviceaccount:{sa_namespace}:{}", subject.name);
                             (&mut scope.by_user, user)
                         })
                     }
@@ -186,7 +188,10 @@ impl Scope {
                 };
                 reasons.push(key.is_some().then(|| describe(binding, subject, namespace)));
                 if let Some((lookup, name)) = key {
-                    lookup.entry(name.into_boxed_str()).or_default().push(candidate);
+                    lookup
+                        .entry(name.into_boxed_str())
+                        .or_default()
+                        .push(candidate);
                 }
             }
             scope.bindings.push(IndexedBinding {
@@ -199,7 +204,11 @@ impl Scope {
 
     /// Visits the bindings that apply to the user, in name order, each with its first applying
     /// subject. Returns the reason of the first that allows; collects role errors on the way.
-    fn visit<'s>(&'s self, request: &Request, errors: &mut SmallVec<[&'s str; 4]>) -> Option<&'s Arc<str>> {
+    fn visit<'s>(
+        &'s self,
+        request: &Request,
+        errors: &mut SmallVec<[&'s str; 4]>,
+    ) -> Option<&'s Arc<str>> {
         let lists = self.candidate_lists(&request.user);
         match lists.len() {
             0 => None,
@@ -264,7 +273,11 @@ fn describe(binding: &Binding, subject: &Subject, namespace: &str) -> Arc<str> {
         } else {
             subject.namespace.as_str()
         };
-        format!("{} {}", subject.kind, quote(&format!("{}/{}", subject.name, sa_namespace)))
+        format!(
+            "{} {}",
+            subject.kind,
+            quote(&format!("{}/{}", subject.name, sa_namespace))
+        )
     } else {
         format!("{} {}", subject.kind, quote(&subject.name))
     };
@@ -279,7 +292,10 @@ fn describe(binding: &Binding, subject: &Subject, namespace: &str) -> Arc<str> {
     } else {
         format!(
             "RoleBinding {} of {} {} to {}",
-            quote(&format!("{}/{}", binding.metadata.name, binding.metadata.namespace)),
+            quote(&format!(
+                "{}/{}",
+                binding.metadata.name, binding.metadata.namespace
+            )),
             binding.role_ref.kind,
             quote(&binding.role_ref.name),
             subject_text

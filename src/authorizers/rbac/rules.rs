@@ -10,7 +10,8 @@ pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
             verb_matches(rule, &r.verb)
                 && any_or_equal(&rule.api_groups, &r.group)
                 && resource_matches(rule, &r.resource, &r.subresource)
-                && (rule.resource_names.is_empty() || rule.resource_names.iter().any(|n| *n == r.name))
+                && (rule.resource_names.is_empty()
+                    || rule.resource_names.iter().any(|n| *n == r.name))
         }
         Attributes::NonResource(n) => {
             verb_matches(rule, &n.verb) && non_resource_url_matches(rule, &n.path)
@@ -68,7 +69,12 @@ mod tests {
         v.iter().map(|s| s.to_string()).collect()
     }
 
-    fn resource_rule(verbs: &[&str], groups: &[&str], resources: &[&str], names: &[&str]) -> PolicyRule {
+    fn resource_rule(
+        verbs: &[&str],
+        groups: &[&str],
+        resources: &[&str],
+        names: &[&str],
+    ) -> PolicyRule {
         PolicyRule {
             verbs: strings(verbs),
             api_groups: strings(groups),
@@ -114,30 +120,155 @@ mod tests {
     #[test]
     fn resource_rules() {
         let cases: Vec<(&str, PolicyRule, Request, bool)> = vec![
-            ("star verb", resource_rule(&["*"], &[""], &["pods"], &[]), res("delete", "", "pods", "", ""), true),
-            ("verb is case-sensitive", resource_rule(&["get"], &[""], &["pods"], &[]), res("GET", "", "pods", "", ""), false),
-            ("star group", resource_rule(&["get"], &["*"], &["pods"], &[]), res("get", "apps", "pods", "", ""), true),
-            ("core group only", resource_rule(&["get"], &[""], &["pods"], &[]), res("get", "apps", "pods", "", ""), false),
-            ("empty group list never matches", resource_rule(&["get"], &[], &["pods"], &[]), res("get", "", "pods", "", ""), false),
-            ("star resource covers subresources", resource_rule(&["get"], &[""], &["*"], &[]), res("get", "", "pods", "log", ""), true),
-            ("plain resource does not cover subresource", resource_rule(&["get"], &[""], &["pods"], &[]), res("get", "", "pods", "log", ""), false),
-            ("exact subresource", resource_rule(&["get"], &[""], &["pods/log"], &[]), res("get", "", "pods", "log", ""), true),
-            ("subresource rule does not cover the parent", resource_rule(&["get"], &[""], &["pods/log"], &[]), res("get", "", "pods", "", ""), false),
-            ("star slash subresource", resource_rule(&["get"], &["*"], &["*/scale"], &[]), res("get", "apps", "deployments", "scale", ""), true),
-            ("star slash other subresource", resource_rule(&["get"], &["*"], &["*/scale"], &[]), res("get", "apps", "deployments", "status", ""), false),
-            ("star slash needs a subresource", resource_rule(&["get"], &["*"], &["*/scale"], &[]), res("get", "apps", "scale", "", ""), false),
-            ("pods/* is literal", resource_rule(&["get"], &[""], &["pods/*"], &[]), res("get", "", "pods", "log", ""), false),
-            ("pods/* matches subresource named *", resource_rule(&["get"], &[""], &["pods/*"], &[]), res("get", "", "pods", "*", ""), true),
-            ("*/other does not match other/segment", resource_rule(&["get"], &[""], &["*/other"], &[]), res("get", "", "pods", "other/segment", ""), false),
-            ("*/other/segment matches", resource_rule(&["get"], &[""], &["*/other/segment"], &[]), res("get", "", "pods", "other/segment", ""), true),
-            ("multi-segment subresource exact", resource_rule(&["get"], &[""], &["pods/other/segment"], &[]), res("get", "", "pods", "other/segment", ""), true),
-            ("*/ alone does not match empty subresource", resource_rule(&["get"], &[""], &["*/"], &[]), res("get", "", "pods", "", ""), false),
-            ("resource names match", resource_rule(&["get"], &[""], &["pods"], &["a", "b"]), res("get", "", "pods", "", "b"), true),
-            ("resource names miss", resource_rule(&["get"], &[""], &["pods"], &["a"]), res("get", "", "pods", "", "c"), false),
-            ("resource names need a name", resource_rule(&["list"], &[""], &["pods"], &["a"]), res("list", "", "pods", "", ""), false),
-            ("resource name star is literal", resource_rule(&["get"], &[""], &["pods"], &["*"]), res("get", "", "pods", "", "x"), false),
-            ("non-resource rule never matches a resource", url_rule(&["*"], &["*"]), res("get", "", "pods", "", ""), false),
-            ("tuple expansion", resource_rule(&["get", "list"], &["", "apps"], &["pods", "deployments"], &[]), res("list", "apps", "pods", "", ""), true),
+            (
+                "star verb",
+                resource_rule(&["*"], &[""], &["pods"], &[]),
+                res("delete", "", "pods", "", ""),
+                true,
+            ),
+            (
+                "verb is case-sensitive",
+                resource_rule(&["get"], &[""], &["pods"], &[]),
+                res("GET", "", "pods", "", ""),
+                false,
+            ),
+            (
+                "star group",
+                resource_rule(&["get"], &["*"], &["pods"], &[]),
+                res("get", "apps", "pods", "", ""),
+                true,
+            ),
+            (
+                "core group only",
+                resource_rule(&["get"], &[""], &["pods"], &[]),
+                res("get", "apps", "pods", "", ""),
+                false,
+            ),
+            (
+                "empty group list never matches",
+                resource_rule(&["get"], &[], &["pods"], &[]),
+                res("get", "", "pods", "", ""),
+                false,
+            ),
+            (
+                "star resource covers subresources",
+                resource_rule(&["get"], &[""], &["*"], &[]),
+                res("get", "", "pods", "log", ""),
+                true,
+            ),
+            (
+                "plain resource does not cover subresource",
+                resource_rule(&["get"], &[""], &["pods"], &[]),
+                res("get", "", "pods", "log", ""),
+                false,
+            ),
+            (
+                "exact subresource",
+                resource_rule(&["get"], &[""], &["pods/log"], &[]),
+                res("get", "", "pods", "log", ""),
+                true,
+            ),
+            (
+                "subresource rule does not cover the parent",
+                resource_rule(&["get"], &[""], &["pods/log"], &[]),
+                res("get", "", "pods", "", ""),
+                false,
+            ),
+            (
+                "star slash subresource",
+                resource_rule(&["get"], &["*"], &["*/scale"], &[]),
+                res("get", "apps", "deployments", "scale", ""),
+                true,
+            ),
+            (
+                "star slash other subresource",
+                resource_rule(&["get"], &["*"], &["*/scale"], &[]),
+                res("get", "apps", "deployments", "status", ""),
+                false,
+            ),
+            (
+                "star slash needs a subresource",
+                resource_rule(&["get"], &["*"], &["*/scale"], &[]),
+                res("get", "apps", "scale", "", ""),
+                false,
+            ),
+            (
+                "pods/* is literal",
+                resource_rule(&["get"], &[""], &["pods/*"], &[]),
+                res("get", "", "pods", "log", ""),
+                false,
+            ),
+            (
+                "pods/* matches subresource named *",
+                resource_rule(&["get"], &[""], &["pods/*"], &[]),
+                res("get", "", "pods", "*", ""),
+                true,
+            ),
+            (
+                "*/other does not match other/segment",
+                resource_rule(&["get"], &[""], &["*/other"], &[]),
+                res("get", "", "pods", "other/segment", ""),
+                false,
+            ),
+            (
+                "*/other/segment matches",
+                resource_rule(&["get"], &[""], &["*/other/segment"], &[]),
+                res("get", "", "pods", "other/segment", ""),
+                true,
+            ),
+            (
+                "multi-segment subresource exact",
+                resource_rule(&["get"], &[""], &["pods/other/segment"], &[]),
+                res("get", "", "pods", "other/segment", ""),
+                true,
+            ),
+            (
+                "*/ alone does not match empty subresource",
+                resource_rule(&["get"], &[""], &["*/"], &[]),
+                res("get", "", "pods", "", ""),
+                false,
+            ),
+            (
+                "resource names match",
+                resource_rule(&["get"], &[""], &["pods"], &["a", "b"]),
+                res("get", "", "pods", "", "b"),
+                true,
+            ),
+            (
+                "resource names miss",
+                resource_rule(&["get"], &[""], &["pods"], &["a"]),
+                res("get", "", "pods", "", "c"),
+                false,
+            ),
+            (
+                "resource names need a name",
+                resource_rule(&["list"], &[""], &["pods"], &["a"]),
+                res("list", "", "pods", "", ""),
+                false,
+            ),
+            (
+                "resource name star is literal",
+                resource_rule(&["get"], &[""], &["pods"], &["*"]),
+                res("get", "", "pods", "", "x"),
+                false,
+            ),
+            (
+                "non-resource rule never matches a resource",
+                url_rule(&["*"], &["*"]),
+                res("get", "", "pods", "", ""),
+                false,
+            ),
+            (
+                "tuple expansion",
+                resource_rule(
+                    &["get", "list"],
+                    &["", "apps"],
+                    &["pods", "deployments"],
+                    &[],
+                ),
+                res("list", "apps", "pods", "", ""),
+                true,
+            ),
         ];
         for (name, rule, request, want) in cases {
             assert_eq!(rule_allows(&rule, &request), want, "{name}");
@@ -147,17 +278,72 @@ mod tests {
     #[test]
     fn non_resource_rules() {
         let cases: Vec<(&str, PolicyRule, Request, bool)> = vec![
-            ("star url", url_rule(&["get"], &["*"]), nonres("get", "/anything"), true),
-            ("exact url", url_rule(&["get"], &["/healthz"]), nonres("get", "/healthz"), true),
-            ("exact url miss", url_rule(&["get"], &["/healthz"]), nonres("get", "/healthz/x"), false),
-            ("prefix", url_rule(&["get"], &["/apis/*"]), nonres("get", "/apis/v1/x"), true),
-            ("prefix includes the slash", url_rule(&["get"], &["/apis/*"]), nonres("get", "/apis"), false),
-            ("prefix matches the bare prefix", url_rule(&["get"], &["/apis/*"]), nonres("get", "/apis/"), true),
-            ("prefix without slash", url_rule(&["get"], &["/foo*"]), nonres("get", "/foobar"), true),
-            ("all trailing stars stripped", url_rule(&["get"], &["/foo**"]), nonres("get", "/foo"), true),
-            ("inner star is literal", url_rule(&["get"], &["/a/*/b"]), nonres("get", "/a/x/b"), false),
-            ("verb mismatch", url_rule(&["get"], &["*"]), nonres("post", "/x"), false),
-            ("resource rule never matches a url", resource_rule(&["*"], &["*"], &["*"], &[]), nonres("get", "/x"), false),
+            (
+                "star url",
+                url_rule(&["get"], &["*"]),
+                nonres("get", "/anything"),
+                true,
+            ),
+            (
+                "exact url",
+                url_rule(&["get"], &["/healthz"]),
+                nonres("get", "/healthz"),
+                true,
+            ),
+            (
+                "exact url miss",
+                url_rule(&["get"], &["/healthz"]),
+                nonres("get", "/healthz/x"),
+                false,
+            ),
+            (
+                "prefix",
+                url_rule(&["get"], &["/apis/*"]),
+                nonres("get", "/apis/v1/x"),
+                true,
+            ),
+            (
+                "prefix includes the slash",
+                url_rule(&["get"], &["/apis/*"]),
+                nonres("get", "/apis"),
+                false,
+            ),
+            (
+                "prefix matches the bare prefix",
+                url_rule(&["get"], &["/apis/*"]),
+                nonres("get", "/apis/"),
+                true,
+            ),
+            (
+                "prefix without slash",
+                url_rule(&["get"], &["/foo*"]),
+                nonres("get", "/foobar"),
+                true,
+            ),
+            (
+                "all trailing stars stripped",
+                url_rule(&["get"], &["/foo**"]),
+                nonres("get", "/foo"),
+                true,
+            ),
+            (
+                "inner star is literal",
+                url_rule(&["get"], &["/a/*/b"]),
+                nonres("get", "/a/x/b"),
+                false,
+            ),
+            (
+                "verb mismatch",
+                url_rule(&["get"], &["*"]),
+                nonres("post", "/x"),
+                false,
+            ),
+            (
+                "resource rule never matches a url",
+                resource_rule(&["*"], &["*"], &["*"], &[]),
+                nonres("get", "/x"),
+                false,
+            ),
         ];
         for (name, rule, request, want) in cases {
             assert_eq!(rule_allows(&rule, &request), want, "{name}");

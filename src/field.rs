@@ -1,11 +1,12 @@
-//! Kubernetes field errors (`apimachinery/pkg/util/validation/field`), printed exactly as upstream:
+//! Kubernetes field errors (`apimachinery/pkg/util/validation/field`), shared by configuration
+//! validation, SubjectAccessReview validation and selector parsing, printed exactly as upstream:
 //! `authorizers[0].timeout: Required value`,
 //! `authorizers[1].name: Duplicate value: "rbac"`,
 //! `authorizers[0].type: Unsupported value: "Foo": supported values: "ABAC", "AlwaysAllow"`.
 
 use std::fmt;
 
-use crate::go::quote;
+use crate::go::{json_strings, quote};
 
 /// The kind of a field error, printed as its Kubernetes text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,8 @@ pub enum BadValue {
     Str(String),
     /// An integer, printed plainly.
     Int(i64),
+    /// A Go `[]string`, printed as JSON; `None` is a nil slice (`null`).
+    List(Option<Vec<String>>),
     /// Printed verbatim (Go's `%#v` of a struct, for example).
     Raw(String),
 }
@@ -73,8 +76,26 @@ impl FieldError {
     }
 
     /// `Invalid value: "value": detail`.
-    pub fn invalid(path: impl Into<String>, value: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(path, FieldErrorType::Invalid, BadValue::Str(value.into()), detail)
+    pub fn invalid(
+        path: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            path,
+            FieldErrorType::Invalid,
+            BadValue::Str(value.into()),
+            detail,
+        )
+    }
+
+    /// `Invalid value: <value>: detail` for any kind of value.
+    pub fn invalid_value(
+        path: impl Into<String>,
+        value: BadValue,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::new(path, FieldErrorType::Invalid, value, detail)
     }
 
     /// `Unsupported value: "value": supported values: "a", "b"`.
@@ -90,7 +111,12 @@ impl FieldError {
 
     /// `Duplicate value: "value"`.
     pub fn duplicate(path: impl Into<String>, value: impl Into<String>) -> Self {
-        Self::new(path, FieldErrorType::Duplicate, BadValue::Str(value.into()), "")
+        Self::new(
+            path,
+            FieldErrorType::Duplicate,
+            BadValue::Str(value.into()),
+            "",
+        )
     }
 
     /// `Too many: actual: must have at most max items`.
@@ -113,7 +139,18 @@ impl FieldError {
         Self::new(path, FieldErrorType::Forbidden, BadValue::Omit, detail)
     }
 
-    fn new(path: impl Into<String>, kind: FieldErrorType, value: BadValue, detail: impl Into<String>) -> Self {
+    /// Go's `ErrorBody()`: the message without the leading field path.
+    pub fn body(&self) -> String {
+        let full = self.to_string();
+        full[self.path.len() + 2..].to_owned()
+    }
+
+    fn new(
+        path: impl Into<String>,
+        kind: FieldErrorType,
+        value: BadValue,
+        detail: impl Into<String>,
+    ) -> Self {
         FieldError {
             path: path.into(),
             kind,
@@ -135,6 +172,7 @@ impl fmt::Display for FieldError {
                 BadValue::Omit => {}
                 BadValue::Str(s) => write!(f, ": {}", quote(s))?,
                 BadValue::Int(i) => write!(f, ": {i}")?,
+                BadValue::List(values) => write!(f, ": {}", json_strings(values.as_deref()))?,
                 BadValue::Raw(s) => write!(f, ": {s}")?,
             }
         }
@@ -154,12 +192,18 @@ mod tests {
     #[test]
     fn prints_like_apimachinery() {
         let cases = [
-            (FieldError::required("authorizers[0].timeout", ""), "authorizers[0].timeout: Required value"),
+            (
+                FieldError::required("authorizers[0].timeout", ""),
+                "authorizers[0].timeout: Required value",
+            ),
             (
                 FieldError::required("authorizers[0].webhook", "required when type=Webhook"),
                 "authorizers[0].webhook: Required value: required when type=Webhook",
             ),
-            (FieldError::duplicate("authorizers[1].name", "rbac"), r#"authorizers[1].name: Duplicate value: "rbac""#),
+            (
+                FieldError::duplicate("authorizers[1].name", "rbac"),
+                r#"authorizers[1].name: Duplicate value: "rbac""#,
+            ),
             (
                 FieldError::invalid("authorizers[0].timeout", "31s", "must be > 0s and <= 30s"),
                 r#"authorizers[0].timeout: Invalid value: "31s": must be > 0s and <= 30s"#,
@@ -168,7 +212,10 @@ mod tests {
                 FieldError::not_supported("x", BadValue::Str("v2".into()), &["v1", "v1beta1"]),
                 r#"x: Unsupported value: "v2": supported values: "v1", "v1beta1""#,
             ),
-            (FieldError::too_many("m", 65, 64), "m: Too many: 65: must have at most 64 items"),
+            (
+                FieldError::too_many("m", 65, 64),
+                "m: Too many: 65: must have at most 64 items",
+            ),
             (FieldError::internal("e", "boom"), "e: Internal error: boom"),
         ];
         for (error, want) in cases {
