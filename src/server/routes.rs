@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 
 use super::App;
@@ -52,27 +53,9 @@ pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full
 
 async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return too_large();
-    }
-    let body = match Limited::new(request.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Err(error) => {
-            return status_response(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                &format!("cannot read the request body: {error}"),
-            );
-        }
+    let body = match read_body(request.into_body()).await {
+        Ok(body) => body,
+        Err(response) => return *response,
     };
     let review = match review::decode(&body) {
         Ok(review) => review,
@@ -106,6 +89,40 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
             &format!("cannot encode the answer: {error}"),
         ),
     }
+}
+
+/// Bodies this much over the limit are still read (and dropped) before answering 413, so that a
+/// client that is still sending sees the answer instead of a reset connection.
+const DRAIN_BYTES: usize = 4 * MAX_BODY_BYTES;
+
+/// Reads the body, at most [`MAX_BODY_BYTES`]; larger bodies get 413.
+async fn read_body(mut body: Incoming) -> Result<Bytes, Box<Response<Full<Bytes>>>> {
+    let declared = body.size_hint().exact().unwrap_or(0);
+    let mut collected = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            Box::new(status_response(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("cannot read the request body: {error}"),
+            ))
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen > DRAIN_BYTES || declared > DRAIN_BYTES as u64 {
+            break;
+        }
+        if seen <= MAX_BODY_BYTES {
+            collected.extend_from_slice(&data);
+        }
+    }
+    if seen > MAX_BODY_BYTES || declared > MAX_BODY_BYTES as u64 {
+        return Err(Box::new(too_large()));
+    }
+    Ok(Bytes::from(collected))
 }
 
 fn target(request: &crate::authz::Request) -> String {

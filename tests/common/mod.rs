@@ -62,3 +62,6 @@ pub fn config_with(types: &[&str]) -> String {
     }
     text
 }
+
+pub mod https;
+pub mod pki;
