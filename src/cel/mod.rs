@@ -1,36 +1,31 @@
-//! Placeholder until the CEL checker lands.
-use thiserror::Error;
+//! Compilation of Kubernetes authorization `matchConditions` CEL expressions,
+//! exactly as kube-apiserver 1.36 does it at configuration load: parsing
+//! (the `cel` crate's parser plus the environment's macros), static type
+//! checking against the `request` schema and the libraries of kube-apiserver's
+//! base CEL environment, cel-go's AST validators, the `bool` result check and
+//! the constant-folding checks of program instantiation. Error details match
+//! kube-apiserver's text (`compilation failed: ERROR: <input>:L:C: ...`,
+//! `must evaluate to bool but got T`, `program instantiation failed: ...`).
+//!
+//! Nothing is evaluated here; [`CompiledCondition::expr`] keeps the parsed
+//! expression for evaluation.
 
-/// A compiled matchCondition.
-#[derive(Debug)]
-pub struct CompiledCondition {
-    /// Whether a fieldSelector is referenced.
-    pub uses_field_selector: bool,
-    /// Whether a labelSelector is referenced.
-    pub uses_label_selector: bool,
-}
+mod checker;
+mod compile;
+mod ext_libs;
+mod fold;
+mod golang;
+mod goregex;
+mod k8s_libs;
+mod macros;
+mod stdlib;
+pub mod types;
+mod unicode_names;
+mod unify;
+mod validators;
 
-/// A compile error.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum CompileError {
-    /// Invalid expression.
-    #[error("{detail}")]
-    Invalid {
-        /// Detail.
-        detail: String,
-    },
-    /// Internal error.
-    #[error("{detail}")]
-    Internal {
-        /// Detail.
-        detail: String,
-    },
-}
+#[cfg(test)]
+mod tests;
 
-/// Compiles.
-pub fn compile_match_condition(_expression: &str) -> Result<CompiledCondition, CompileError> {
-    Ok(CompiledCondition {
-        uses_field_selector: false,
-        uses_label_selector: false,
-    })
-}
+pub use compile::{CompileError, CompiledCondition, compile_match_condition};
+pub use types::Type;

@@ -1,0 +1,392 @@
+//! Go standard-library parsing and formatting behaviour that kube-apiserver's
+//! CEL conversions inherit: `time.ParseDuration`, `time.Parse(RFC3339)`,
+//! `strconv.ParseInt/ParseUint/ParseFloat/ParseBool` and `%g`.
+
+/// Smallest Unix second of a CEL timestamp (0001-01-01T00:00:00Z).
+pub const MIN_UNIX_SECONDS: i64 = -62_135_596_800;
+/// Largest Unix second of a CEL timestamp (9999-12-31T23:59:59Z).
+pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
+
+/// Go's `time.ParseDuration`, in nanoseconds.
+pub fn parse_duration(orig: &str) -> Option<i64> {
+    let mut s = orig.as_bytes();
+    let mut neg = false;
+    if let Some(&c) = s.first() {
+        if c == b'-' || c == b'+' {
+            neg = c == b'-';
+            s = &s[1..];
+        }
+    }
+    if s == b"0" {
+        return Some(0);
+    }
+    if s.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    while !s.is_empty() {
+        if !(s[0] == b'.' || s[0].is_ascii_digit()) {
+            return None;
+        }
+        let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        let mut v: u64 = 0;
+        for &c in &s[..digits] {
+            if v > (1 << 63) / 10 {
+                return None;
+            }
+            v = v * 10 + u64::from(c - b'0');
+            if v > 1 << 63 {
+                return None;
+            }
+        }
+        let pre = digits > 0;
+        s = &s[digits..];
+        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
+        if s.first() == Some(&b'.') {
+            s = &s[1..];
+            let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+            let mut overflow = false;
+            for &c in &s[..n] {
+                if overflow {
+                    continue;
+                }
+                if f > (1 << 63) / 10 {
+                    overflow = true;
+                    continue;
+                }
+                let y = f * 10 + u64::from(c - b'0');
+                if y > 1 << 63 {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10.0;
+            }
+            post = n > 0;
+            s = &s[n..];
+        }
+        if !pre && !post {
+            return None;
+        }
+        let unit_len = s
+            .iter()
+            .take_while(|&&c| c != b'.' && !c.is_ascii_digit())
+            .count();
+        if unit_len == 0 {
+            return None;
+        }
+        let unit: u64 = match std::str::from_utf8(&s[..unit_len]).ok()? {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        s = &s[unit_len..];
+        if v > (1 << 63) / unit {
+            return None;
+        }
+        v *= unit;
+        if f > 0 {
+            v += (f as f64 * (unit as f64 / scale)) as u64;
+            if v > 1 << 63 {
+                return None;
+            }
+        }
+        total = total.checked_add(v)?;
+        if total > 1 << 63 {
+            return None;
+        }
+    }
+    if neg {
+        return Some((total as i128).wrapping_neg() as i64);
+    }
+    i64::try_from(total).ok()
+}
+
+/// Go's `time.Parse(time.RFC3339, s)`, as Unix seconds and nanoseconds.
+pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let num = |b: &[u8], i: &mut usize, min: usize, max: usize| -> Option<i64> {
+        let n = b[*i..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if n < min {
+            return None;
+        }
+        let v = std::str::from_utf8(&b[*i..*i + n]).ok()?.parse().ok()?;
+        *i += n;
+        Some(v)
+    };
+    let lit =
+        |b: &[u8], i: &mut usize, c: u8| -> Option<()> { (b.get(*i) == Some(&c)).then(|| *i += 1) };
+    let year = num(b, &mut i, 4, 4)?;
+    lit(b, &mut i, b'-')?;
+    let month = num(b, &mut i, 2, 2)?;
+    lit(b, &mut i, b'-')?;
+    let day = num(b, &mut i, 2, 2)?;
+    lit(b, &mut i, b'T')?;
+    let hour = num(b, &mut i, 1, 2)?;
+    lit(b, &mut i, b':')?;
+    let minute = num(b, &mut i, 2, 2)?;
+    lit(b, &mut i, b':')?;
+    let second = num(b, &mut i, 2, 2)?;
+    let mut nanos: u32 = 0;
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+        let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let mut scale = 100_000_000u32;
+        for &c in b[i..i + n].iter().take(9) {
+            nanos += u32::from(c - b'0') * scale;
+            scale /= 10;
+        }
+        i += n;
+    }
+    let offset_seconds = match b.get(i) {
+        Some(b'Z') => {
+            i += 1;
+            0
+        }
+        Some(&sign @ (b'+' | b'-')) => {
+            i += 1;
+            let hh = num(b, &mut i, 2, 2)?;
+            lit(b, &mut i, b':')?;
+            let mm = num(b, &mut i, 2, 2)?;
+            if hh > 24 || mm > 60 {
+                return None;
+            }
+            let off = hh * 3600 + mm * 60;
+            if sign == b'-' { -off } else { off }
+        }
+        _ => return None,
+    };
+    if i != b.len()
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    Some((secs, nanos))
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// Go's `strconv.ParseInt(s, 10, 64)`.
+pub fn parse_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Go's `strconv.ParseUint(s, 10, 64)`.
+pub fn parse_uint(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Go's `strconv.ParseBool`.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` (decimal and hexadecimal forms,
+/// infinities and NaN); out-of-range values are errors, as in Go.
+pub fn parse_float(s: &str) -> Option<f64> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let magnitude = match lower.as_str() {
+        "inf" | "infinity" => f64::INFINITY,
+        "nan" => f64::NAN,
+        _ if lower.starts_with("0x") => parse_hex_float(&lower[2..])?,
+        _ => {
+            let valid = !lower.is_empty()
+                && lower
+                    .bytes()
+                    .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
+                && lower.bytes().any(|c| c.is_ascii_digit());
+            if !valid {
+                return None;
+            }
+            let v: f64 = lower.parse().ok()?;
+            if v.is_infinite() {
+                return None;
+            }
+            v
+        }
+    };
+    Some(if neg { -magnitude } else { magnitude })
+}
+
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mantissa, exp) = s.split_once('p')?;
+    let exp: i32 = exp.parse().ok()?;
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int_part.chars() {
+        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac_part.chars() {
+        v += f64::from(c.to_digit(16)?) * scale;
+        scale /= 16.0;
+    }
+    let r = v * 2f64.powi(exp);
+    r.is_finite().then_some(r)
+}
+
+/// Go's `fmt.Sprintf("%g", f)`.
+pub fn format_g(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".to_string();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "+Inf" } else { "-Inf" }.to_string();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let sci = format!("{f:e}");
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return sci;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let frac = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
+    }
+    format!("{sign}{}", f.abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h"), Some(3_600_000_000_000));
+        assert_eq!(parse_duration("-1s"), Some(-1_000_000_000));
+        assert_eq!(parse_duration("1.5m"), Some(90_000_000_000));
+        assert_eq!(parse_duration("0"), Some(0));
+        assert_eq!(parse_duration("1x"), None);
+        assert_eq!(parse_duration("1"), None);
+        assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("9999999h"), None);
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(
+            parse_rfc3339("2024-01-01T00:00:00Z"),
+            Some((1_704_067_200, 0))
+        );
+        assert_eq!(
+            parse_rfc3339("2024-01-01T01:00:00+01:00"),
+            Some((1_704_067_200, 0))
+        );
+        assert_eq!(
+            parse_rfc3339("2024-01-01T00:00:00.5Z"),
+            Some((1_704_067_200, 500_000_000))
+        );
+        assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2023-02-29T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("2024-01-01"), None);
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_civil(1, 1, 1) * 86_400, MIN_UNIX_SECONDS);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_int("-12"), Some(-12));
+        assert_eq!(parse_int("1_0"), None);
+        assert_eq!(parse_uint("+1"), None);
+        assert_eq!(parse_float("1e400"), None);
+        assert_eq!(parse_float("0x1p-2"), Some(0.25));
+        assert_eq!(parse_float("-Inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(format_g(1.5), "1.5");
+        assert_eq!(format_g(1e21), "1e+21");
+        assert_eq!(format_g(123456.0), "123456");
+        assert_eq!(format_g(1234567.0), "1.234567e+06");
+        assert_eq!(format_g(0.00001), "1e-05");
+    }
+}
