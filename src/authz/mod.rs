@@ -7,6 +7,7 @@ mod builtin;
 mod chain;
 mod request;
 pub mod selector;
+pub mod text;
 mod verdict;
 
 pub use authorize::{Authorize, Outcome};

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use ahash::RandomState;
 use smallvec::SmallVec;
 
-use super::rules::rule_allows;
-use crate::api::rbac::{Binding, PolicyRule, Role, Subject};
+use super::rules::{PreparedRule, RequestBits};
+use crate::api::rbac::{Binding, Role, Subject};
+use crate::authz::text::Key;
 use crate::authz::{Reason, Request, UserInfo, Verdict};
 use crate::go::{format_aggregate, quote};
 
@@ -30,7 +31,7 @@ pub struct RbacObjects {
 }
 
 /// A binding's role, resolved when the index is built: its rules, or the error a lookup gives.
-type ResolvedRole = Result<Arc<[PolicyRule]>, Arc<str>>;
+type ResolvedRole = Result<Arc<[PreparedRule]>, Arc<str>>;
 
 /// One binding, ready to decide.
 #[derive(Debug)]
@@ -47,7 +48,7 @@ struct Candidate {
     subject: u32,
 }
 
-type Lookup = HashMap<Box<str>, Vec<Candidate>, RandomState>;
+type Lookup = hashbrown::HashMap<Box<str>, Vec<Candidate>, RandomState>;
 
 /// The bindings of one scope: all ClusterRoleBindings, or the RoleBindings of one namespace.
 #[derive(Debug, Default)]
@@ -64,24 +65,29 @@ struct Scope {
 #[derive(Debug, Default)]
 pub struct RbacIndex {
     cluster: Scope,
-    namespaces: HashMap<Box<str>, Scope, RandomState>,
+    namespaces: hashbrown::HashMap<Box<str>, Scope, RandomState>,
     binding_count: usize,
 }
 
 impl RbacIndex {
     /// Builds the index from stored objects.
     pub fn build(objects: &RbacObjects) -> Self {
-        let cluster_roles: HashMap<&str, Arc<[PolicyRule]>> = objects
+        let prepare = |role: &Role| -> Arc<[PreparedRule]> {
+            role.rules.iter().map(PreparedRule::new).collect()
+        };
+        let cluster_roles: HashMap<&str, Arc<[PreparedRule]>> = objects
             .cluster_roles
             .iter()
-            .map(|r| (r.metadata.name.as_str(), Arc::from(r.rules.as_slice())))
+            .map(|r| (r.metadata.name.as_str(), prepare(r)))
             .collect();
-        let roles: HashMap<(&str, &str), Arc<[PolicyRule]>> = objects
+        let roles: HashMap<(&str, &str), Arc<[PreparedRule]>> = objects
             .roles
             .iter()
             .map(|r| {
-                let key = (r.metadata.namespace.as_str(), r.metadata.name.as_str());
-                (key, Arc::from(r.rules.as_slice()))
+                (
+                    (r.metadata.namespace.as_str(), r.metadata.name.as_str()),
+                    prepare(r),
+                )
             })
             .collect();
         let resolve = |binding: &Binding, namespace: &str| -> ResolvedRole {
@@ -137,13 +143,14 @@ impl RbacIndex {
     /// applicable bindings whose role could not be resolved.
     pub fn authorize(&self, request: &Request) -> Verdict {
         let mut errors: SmallVec<[&str; 4]> = SmallVec::new();
-        if let Some(reason) = self.cluster.visit(request, &mut errors) {
+        let bits = RequestBits::of(request);
+        if let Some(reason) = self.cluster.visit(request, bits, &mut errors) {
             return Verdict::allow(Reason::Shared(reason.clone()));
         }
         let namespace = request.namespace();
         if !namespace.is_empty()
-            && let Some(scope) = self.namespaces.get(namespace)
-            && let Some(reason) = scope.visit(request, &mut errors)
+            && let Some(scope) = self.namespaces.get(&Key(namespace))
+            && let Some(reason) = scope.visit(request, bits, &mut errors)
         {
             return Verdict::allow(Reason::Shared(reason.clone()));
         }
@@ -207,29 +214,30 @@ impl Scope {
     fn visit<'s>(
         &'s self,
         request: &Request,
+        bits: RequestBits,
         errors: &mut SmallVec<[&'s str; 4]>,
     ) -> Option<&'s Arc<str>> {
-        let lists = self.candidate_lists(&request.user);
+        let mut lists = self.candidate_lists(&request.user);
         match lists.len() {
             0 => None,
-            1 => self.check(lists[0].iter().copied(), request, errors),
-            _ => {
-                let mut merged: SmallVec<[Candidate; 32]> =
-                    lists.iter().flat_map(|l| l.iter().copied()).collect();
-                merged.sort_unstable();
-                self.check(merged.into_iter(), request, errors)
-            }
+            1 => self.check(lists[0].iter().copied(), request, bits, errors),
+            _ => self.check(
+                std::iter::from_fn(|| merge_next(&mut lists)),
+                request,
+                bits,
+                errors,
+            ),
         }
     }
 
     fn candidate_lists(&self, user: &UserInfo) -> SmallVec<[&[Candidate]; 8]> {
         let mut lists = SmallVec::new();
-        if let Some(list) = self.by_user.get(user.name.as_str()) {
+        if let Some(list) = self.by_user.get(&Key(&user.name)) {
             lists.push(list.as_slice());
         }
         if !self.by_group.is_empty() {
             for group in &user.groups {
-                if let Some(list) = self.by_group.get(group.as_str()) {
+                if let Some(list) = self.by_group.get(&Key(group)) {
                     lists.push(list.as_slice());
                 }
             }
@@ -243,6 +251,7 @@ impl Scope {
         &'s self,
         candidates: impl Iterator<Item = Candidate>,
         request: &Request,
+        bits: RequestBits,
         errors: &mut SmallVec<[&'s str; 4]>,
     ) -> Option<&'s Arc<str>> {
         let mut previous = None;
@@ -255,7 +264,7 @@ impl Scope {
             match &binding.role {
                 Err(message) => errors.push(message),
                 Ok(rules) => {
-                    if rules.iter().any(|rule| rule_allows(rule, request)) {
+                    if rules.iter().any(|rule| rule.allows(request, bits)) {
                         return binding.reasons[candidate.subject as usize].as_ref();
                     }
                 }
@@ -263,6 +272,23 @@ impl Scope {
         }
         None
     }
+}
+
+/// Takes the smallest head among sorted lists: a k-way merge without allocating (k is the number
+/// of the user's groups with bindings, plus one).
+fn merge_next(lists: &mut [&[Candidate]]) -> Option<Candidate> {
+    let mut best: Option<usize> = None;
+    for (i, list) in lists.iter().enumerate() {
+        if let Some(head) = list.first()
+            && best.is_none_or(|b| *head < lists[b][0])
+        {
+            best = Some(i);
+        }
+    }
+    let i = best?;
+    let head = lists[i][0];
+    lists[i] = &lists[i][1..];
+    Some(head)
 }
 
 /// `RBAC: allowed by ...`, formatted as upstream's binding describers do.

@@ -1,6 +1,7 @@
 //! Rule matching (`rbac/v1` `evaluation_helpers.go`, `RuleAllows`).
 
 use crate::api::rbac::PolicyRule;
+use crate::authz::text::{bytes_eq, str_eq};
 use crate::authz::{Attributes, Request};
 
 /// Whether `rule` allows `request`.
@@ -25,7 +26,7 @@ fn verb_matches(rule: &PolicyRule, verb: &str) -> bool {
 
 /// Some entry is `*` or equals `value` exactly (case-sensitive).
 fn any_or_equal(entries: &[String], value: &str) -> bool {
-    entries.iter().any(|e| e == "*" || e == value)
+    entries.iter().any(|e| e == "*" || str_eq(e, value))
 }
 
 /// `*` matches all; `resource` or `resource/subresource` exactly; `*/subresource` only when the
@@ -36,17 +37,19 @@ fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) -> boo
             return true;
         }
         if subresource.is_empty() {
-            return entry == resource;
+            return str_eq(entry, resource);
         }
         // The combined `resource/subresource`, compared without building it.
-        let combined = entry.len() == resource.len() + 1 + subresource.len()
-            && entry.starts_with(resource)
-            && entry.as_bytes()[resource.len()] == b'/'
-            && entry.ends_with(subresource);
+        // Byte slices: `resource.len()` need not be a character boundary of `entry`.
+        let bytes = entry.as_bytes();
+        let combined = bytes.len() == resource.len() + 1 + subresource.len()
+            && bytes[resource.len()] == b'/'
+            && bytes_eq(&bytes[..resource.len()], resource.as_bytes())
+            && bytes_eq(&bytes[resource.len() + 1..], subresource.as_bytes());
         combined
             || (entry.len() == subresource.len() + 2
                 && entry.starts_with("*/")
-                && entry.ends_with(subresource))
+                && str_eq(&entry[2..], subresource))
     })
 }
 
@@ -54,9 +57,100 @@ fn resource_matches(rule: &PolicyRule, resource: &str, subresource: &str) -> boo
 fn non_resource_url_matches(rule: &PolicyRule, path: &str) -> bool {
     rule.non_resource_urls.iter().any(|url| {
         url == "*"
-            || url == path
+            || str_eq(url, path)
             || (url.ends_with('*') && path.starts_with(url.trim_end_matches('*')))
     })
+}
+
+/// A rule with a one-word summary of its verbs and resources, so that most rules that cannot
+/// match are skipped with two bit tests before any string is compared. The summary has no false
+/// negatives, and [`rule_allows`] makes the final call, so decisions are exactly upstream's.
+#[derive(Clone, Debug)]
+pub struct PreparedRule {
+    rule: PolicyRule,
+    /// One bit per verb (by hash), or all bits for `*`.
+    verbs: u64,
+    /// One bit per resource entry (by hash of the whole entry), or all bits when the rule has
+    /// `*` or a `*/subresource` entry, or no bits at all for a rule without resources.
+    resources: u64,
+}
+
+/// The bits of one request for [`PreparedRule::allows`], computed once per decision.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestBits {
+    verb: u64,
+    /// For resource requests, the bit of `resource` or `resource/subresource`; 0 otherwise.
+    resource: u64,
+}
+
+impl PreparedRule {
+    /// Summarises `rule`.
+    pub fn new(rule: &PolicyRule) -> Self {
+        let verbs = if rule.verbs.iter().any(|v| v == "*") {
+            u64::MAX
+        } else {
+            rule.verbs
+                .iter()
+                .fold(0, |bits, v| bits | bit(&[v.as_bytes()]))
+        };
+        let resources = if rule
+            .resources
+            .iter()
+            .any(|r| r == "*" || r.starts_with("*/"))
+        {
+            u64::MAX
+        } else {
+            rule.resources
+                .iter()
+                .fold(0, |bits, r| bits | bit(&[r.as_bytes()]))
+        };
+        PreparedRule {
+            rule: rule.clone(),
+            verbs,
+            resources,
+        }
+    }
+
+    /// Whether the rule allows `request`, whose bits are `bits`.
+    #[inline]
+    pub fn allows(&self, request: &Request, bits: RequestBits) -> bool {
+        self.verbs & bits.verb != 0
+            && (bits.resource == 0 || self.resources & bits.resource != 0)
+            && rule_allows(&self.rule, request)
+    }
+}
+
+impl RequestBits {
+    /// The bits of `request`.
+    pub fn of(request: &Request) -> Self {
+        match &request.attributes {
+            Attributes::Resource(r) => RequestBits {
+                verb: bit(&[r.verb.as_bytes()]),
+                resource: if r.subresource.is_empty() {
+                    bit(&[r.resource.as_bytes()])
+                } else {
+                    bit(&[r.resource.as_bytes(), b"/", r.subresource.as_bytes()])
+                },
+            },
+            Attributes::NonResource(n) => RequestBits {
+                verb: bit(&[n.verb.as_bytes()]),
+                resource: 0,
+            },
+        }
+    }
+}
+
+/// One of 64 bits, chosen by the FNV-1a hash of the concatenated parts.
+#[inline]
+fn bit(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &byte in *part {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    1 << (hash >> 58)
 }
 
 #[cfg(test)]
@@ -272,6 +366,12 @@ mod tests {
         ];
         for (name, rule, request, want) in cases {
             assert_eq!(rule_allows(&rule, &request), want, "{name}");
+            let prepared = PreparedRule::new(&rule);
+            assert_eq!(
+                prepared.allows(&request, RequestBits::of(&request)),
+                want,
+                "prepared: {name}"
+            );
         }
     }
 
@@ -347,6 +447,12 @@ mod tests {
         ];
         for (name, rule, request, want) in cases {
             assert_eq!(rule_allows(&rule, &request), want, "{name}");
+            let prepared = PreparedRule::new(&rule);
+            assert_eq!(
+                prepared.allows(&request, RequestBits::of(&request)),
+                want,
+                "prepared: {name}"
+            );
         }
     }
 }
