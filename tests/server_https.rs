@@ -189,7 +189,16 @@ async fn answers_v1_and_v1beta1_reviews() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_answer() {
     let f = start().await;
-    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+    /// `(name, method, path, body, status, text the message must contain)`.
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<u8>,
+        u16,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             "POST",

@@ -1,6 +1,7 @@
 //! The trivial authorizers: `AlwaysAllow`, `AlwaysDeny` (which, as upstream, answers NoOpinion), and
 //! the privileged-group step kube-apiserver puts in front of every chain.
 
+use super::text::str_eq;
 use super::{Authorize, Outcome, Reason, Request, Verdict};
 
 /// `type: AlwaysAllow`: allows everything, with no reason.
@@ -49,7 +50,7 @@ impl Superuser {
 
 impl Authorize for Superuser {
     fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
-        let member = request.user.groups.iter().any(|g| *g == self.group);
+        let member = request.user.groups.iter().any(|g| str_eq(g, &self.group));
         Outcome::Ready(if member {
             Verdict::allow(Reason::None)
         } else {

@@ -29,6 +29,8 @@ pub struct Request {
 }
 
 /// A request is either about an API resource or about a non-resource URL path.
+// Resource requests are the common case; boxing them would cost an allocation per request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Attributes {
     /// An API resource request (`spec.resourceAttributes`).

@@ -198,12 +198,12 @@ impl<'a> Checker<'a> {
     }
 
     fn check_select(&mut self, e: &IdedExpr, sel: &SelectExpr) {
-        if !sel.test {
-            if let Some(t) = qualified_name(e).and_then(|q| self.lookup_ident(&q)) {
-                self.set_type(e.id, t);
-                self.out.qualified_idents.insert(e.id);
-                return;
-            }
+        if !sel.test
+            && let Some(t) = qualified_name(e).and_then(|q| self.lookup_ident(&q))
+        {
+            self.set_type(e.id, t);
+            self.out.qualified_idents.insert(e.id);
+            return;
         }
         let mut result = self.check_select_field(e.id, &sel.operand, &sel.field, false);
         if sel.test {

@@ -171,12 +171,11 @@ fn selected_fields(e: &IdedExpr, f: &mut dyn FnMut(&str)) {
             selected_fields(&sel.operand, f);
         }
         Expr::Call(call) => {
-            if call.func_name == "_?._" {
-                if let Some(Expr::Literal(LiteralValue::String(s))) =
+            if call.func_name == "_?._"
+                && let Some(Expr::Literal(LiteralValue::String(s))) =
                     call.args.get(1).map(|a| &a.expr)
-                {
-                    f(s.inner());
-                }
+            {
+                f(s.inner());
             }
             for child in call.target.iter().map(|t| &**t).chain(call.args.iter()) {
                 selected_fields(child, f);

@@ -156,15 +156,16 @@ impl Planner<'_> {
         let name = function_name(e, self.checked).unwrap_or_default();
         let member = matches!(&e.expr, Expr::Call(c) if c.target.is_some())
             && self.checked.calls.get(&e.id).is_none_or(|c| c.keeps_target);
-        if !member && CONVERSIONS.contains(&name) {
-            if let [Some(value)] = args.as_slice() {
-                return convert(name, value.clone()).map(Some);
-            }
+        if !member
+            && CONVERSIONS.contains(&name)
+            && let [Some(value)] = args.as_slice()
+        {
+            return convert(name, value.clone()).map(Some);
         }
-        if matches!(name, "matches" | "find" | "findAll") {
-            if let Some(Some(Const::String(pattern))) = args.get(1) {
-                super::goregex::check(pattern)?;
-            }
+        if matches!(name, "matches" | "find" | "findAll")
+            && let Some(Some(Const::String(pattern))) = args.get(1)
+        {
+            super::goregex::check(pattern)?;
         }
         Ok(None)
     }
@@ -235,7 +236,10 @@ fn convert(to: &str, value: Const) -> Result<Const, String> {
         ("duration", Const::Duration(_)) | ("timestamp", Const::Timestamp(_, _)) => {
             Some(value.clone())
         }
-        ("duration", Const::String(s)) => golang::parse_duration(s).map(Const::Duration),
+        ("duration", Const::String(s)) => crate::go::Duration::parse(s)
+            .ok()
+            .map(|d| d.as_nanos())
+            .map(Const::Duration),
         ("duration", Const::Int(i)) => Some(Const::Duration(*i)),
         ("timestamp", Const::String(s)) => match golang::parse_rfc3339(s) {
             Some((secs, _)) if !timestamp_in_range(secs) => {

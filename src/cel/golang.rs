@@ -1,110 +1,11 @@
 //! Go standard-library parsing and formatting behaviour that kube-apiserver's
-//! CEL conversions inherit: `time.ParseDuration`, `time.Parse(RFC3339)`,
+//! CEL conversions inherit: `time.Parse(RFC3339)`,
 //! `strconv.ParseInt/ParseUint/ParseFloat/ParseBool` and `%g`.
 
 /// Smallest Unix second of a CEL timestamp (0001-01-01T00:00:00Z).
 pub const MIN_UNIX_SECONDS: i64 = -62_135_596_800;
 /// Largest Unix second of a CEL timestamp (9999-12-31T23:59:59Z).
 pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
-
-/// Go's `time.ParseDuration`, in nanoseconds.
-pub fn parse_duration(orig: &str) -> Option<i64> {
-    let mut s = orig.as_bytes();
-    let mut neg = false;
-    if let Some(&c) = s.first() {
-        if c == b'-' || c == b'+' {
-            neg = c == b'-';
-            s = &s[1..];
-        }
-    }
-    if s == b"0" {
-        return Some(0);
-    }
-    if s.is_empty() {
-        return None;
-    }
-    let mut total: u64 = 0;
-    while !s.is_empty() {
-        if !(s[0] == b'.' || s[0].is_ascii_digit()) {
-            return None;
-        }
-        let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
-        let mut v: u64 = 0;
-        for &c in &s[..digits] {
-            if v > (1 << 63) / 10 {
-                return None;
-            }
-            v = v * 10 + u64::from(c - b'0');
-            if v > 1 << 63 {
-                return None;
-            }
-        }
-        let pre = digits > 0;
-        s = &s[digits..];
-        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
-        if s.first() == Some(&b'.') {
-            s = &s[1..];
-            let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
-            let mut overflow = false;
-            for &c in &s[..n] {
-                if overflow {
-                    continue;
-                }
-                if f > (1 << 63) / 10 {
-                    overflow = true;
-                    continue;
-                }
-                let y = f * 10 + u64::from(c - b'0');
-                if y > 1 << 63 {
-                    overflow = true;
-                    continue;
-                }
-                f = y;
-                scale *= 10.0;
-            }
-            post = n > 0;
-            s = &s[n..];
-        }
-        if !pre && !post {
-            return None;
-        }
-        let unit_len = s
-            .iter()
-            .take_while(|&&c| c != b'.' && !c.is_ascii_digit())
-            .count();
-        if unit_len == 0 {
-            return None;
-        }
-        let unit: u64 = match std::str::from_utf8(&s[..unit_len]).ok()? {
-            "ns" => 1,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            _ => return None,
-        };
-        s = &s[unit_len..];
-        if v > (1 << 63) / unit {
-            return None;
-        }
-        v *= unit;
-        if f > 0 {
-            v += (f as f64 * (unit as f64 / scale)) as u64;
-            if v > 1 << 63 {
-                return None;
-            }
-        }
-        total = total.checked_add(v)?;
-        if total > 1 << 63 {
-            return None;
-        }
-    }
-    if neg {
-        return Some((total as i128).wrapping_neg() as i64);
-    }
-    i64::try_from(total).ok()
-}
 
 /// Go's `time.Parse(time.RFC3339, s)`, as Unix seconds and nanoseconds.
 pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
@@ -340,18 +241,6 @@ pub fn format_g(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1h"), Some(3_600_000_000_000));
-        assert_eq!(parse_duration("-1s"), Some(-1_000_000_000));
-        assert_eq!(parse_duration("1.5m"), Some(90_000_000_000));
-        assert_eq!(parse_duration("0"), Some(0));
-        assert_eq!(parse_duration("1x"), None);
-        assert_eq!(parse_duration("1"), None);
-        assert_eq!(parse_duration(""), None);
-        assert_eq!(parse_duration("9999999h"), None);
-    }
 
     #[test]
     fn timestamps() {

@@ -206,10 +206,11 @@ impl<'a> Parser<'a> {
             repeat: counted,
             subs: vec![sub],
         };
-        if let Some((min, max)) = counted {
-            if (min >= 2 || max >= 2) && !repeat_is_valid(&node, 1000) {
-                return Err((Code::InvalidRepeatSize, op_text));
-            }
+        if let Some((min, max)) = counted
+            && (min >= 2 || max >= 2)
+            && !repeat_is_valid(&node, 1000)
+        {
+            return Err((Code::InvalidRepeatSize, op_text));
         }
         self.stack.push(Item::Node(node));
         Ok(after)
@@ -297,15 +298,16 @@ impl<'a> Parser<'a> {
         let mut first = true;
         while t.is_empty() || !t.starts_with(']') || first {
             first = false;
-            if t.len() > 2 && t.starts_with("[:") {
-                if let Some(i) = t[2..].find(":]") {
-                    let name = &t[..i + 4];
-                    if !is_posix_class(name) {
-                        return Err((Code::InvalidCharRange, name.to_string()));
-                    }
-                    t = &t[i + 4..];
-                    continue;
+            if t.len() > 2
+                && t.starts_with("[:")
+                && let Some(i) = t[2..].find(":]")
+            {
+                let name = &t[..i + 4];
+                if !is_posix_class(name) {
+                    return Err((Code::InvalidCharRange, name.to_string()));
                 }
+                t = &t[i + 4..];
+                continue;
             }
             if let Some(rest) = unicode_class(t)? {
                 t = rest;

@@ -102,10 +102,10 @@ impl Declarations {
 }
 
 fn collect_params(t: &Type, out: &mut Vec<String>) {
-    if let Type::TypeParam(name) = t {
-        if !out.contains(name) {
-            out.push(name.clone());
-        }
+    if let Type::TypeParam(name) = t
+        && !out.contains(name)
+    {
+        out.push(name.clone());
     }
     for p in t.params() {
         collect_params(p, out);

@@ -118,10 +118,10 @@ fn is_valid_type_substitution(m: &mut Mapping, t1: &Type, t2: &Type) -> (bool, b
         }
         if internal_is_assignable(m, t1, &t2_sub) {
             let general = most_general(t1, &t2_sub);
-            if not_referenced_in(m, t2, &general) {
-                if let Type::TypeParam(name) = t2 {
-                    m.add(name, general);
-                }
+            if not_referenced_in(m, t2, &general)
+                && let Type::TypeParam(name) = t2
+            {
+                m.add(name, general);
             }
             return (true, true);
         }

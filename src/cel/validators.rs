@@ -164,7 +164,7 @@ fn literal_arguments(e: &IdedExpr, checked: &Checked, issues: &mut Vec<Issue>) {
         return;
     };
     let valid = match (name, lit) {
-        ("duration", LiteralValue::String(s)) => golang::parse_duration(s.inner()).is_some(),
+        ("duration", LiteralValue::String(s)) => crate::go::Duration::parse(s.inner()).is_ok(),
         ("duration", LiteralValue::Int(_)) => true,
         ("timestamp", LiteralValue::String(s)) => {
             golang::parse_rfc3339(s.inner()).is_some_and(|(secs, _)| timestamp_in_range(secs))

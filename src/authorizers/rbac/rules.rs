@@ -12,7 +12,7 @@ pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
                 && any_or_equal(&rule.api_groups, &r.group)
                 && resource_matches(rule, &r.resource, &r.subresource)
                 && (rule.resource_names.is_empty()
-                    || rule.resource_names.iter().any(|n| *n == r.name))
+                    || rule.resource_names.iter().any(|n| str_eq(n, &r.name)))
         }
         Attributes::NonResource(n) => {
             verb_matches(rule, &n.verb) && non_resource_url_matches(rule, &n.path)
