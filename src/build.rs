@@ -8,8 +8,16 @@ use arc_swap::ArcSwap;
 use thiserror::Error;
 
 use crate::authorizers::rbac::{RbacAuthorizer, RbacIndex};
-use crate::authz::{AlwaysAllow, AlwaysDeny, Chain, Link, Superuser};
-use crate::config::{AuthorizerSpec, LoadedConfig};
+use crate::authorizers::webhook::{InClusterPaths, WebhookCall, WebhookError};
+use crate::authz::guard::{Backoff, Guard, GuardConfig, MatchConditions};
+use crate::authz::{
+    AlwaysAllow, AlwaysDeny, Authorize, Chain, Decision, Instrumented, Link, Superuser,
+};
+use crate::config::{
+    AuthorizerSpec, FailurePolicy, LoadedConfig, SarVersion, WebhookConnection, WebhookSpec,
+};
+use crate::metrics::Metrics;
+use crate::review::{ReviewVersion, spec_key};
 
 /// The name of the privileged-group step in logs and metrics.
 pub const SUPERUSER_LINK: &str = "superuser";
@@ -30,12 +38,21 @@ pub struct ChainOptions {
     /// Members of this group are allowed before any configured authorizer runs; `None` removes
     /// the step.
     pub superuser_group: Option<String>,
+    /// Where metrics are recorded.
+    pub metrics: Arc<Metrics>,
+    /// Webhook retries (kube-apiserver's default unless a test shortens it).
+    pub backoff: Backoff,
+    /// Where `InClusterConfig` webhooks find their credentials; `None` reads the pod environment.
+    pub in_cluster: Option<InClusterPaths>,
 }
 
 impl Default for ChainOptions {
     fn default() -> Self {
         ChainOptions {
             superuser_group: Some(DEFAULT_SUPERUSER_GROUP.to_owned()),
+            metrics: Arc::new(Metrics::new()),
+            backoff: Backoff::default(),
+            in_cluster: None,
         }
     }
 }
@@ -56,6 +73,16 @@ pub enum BuildError {
         /// The name.
         name: String,
     },
+    /// A webhook client could not be set up.
+    #[error("authorizers[{index}] (webhook {name:?}): {source}")]
+    Webhook {
+        /// Position in the chain.
+        index: usize,
+        /// The webhook's name.
+        name: String,
+        /// What went wrong.
+        source: WebhookError,
+    },
 }
 
 /// Turns `config` into a chain over `sources`.
@@ -72,12 +99,23 @@ pub fn build_chain(
             authorizer: Arc::new(Superuser::new(group.clone())),
         });
     }
+    let mut connections = config.connections.iter();
     for (index, spec) in config.chain.authorizers.iter().enumerate() {
-        let authorizer: Arc<dyn crate::authz::Authorize> = match spec {
+        let authorizer: Arc<dyn Authorize> = match spec {
             AuthorizerSpec::Rbac => Arc::new(RbacAuthorizer::new(sources.rbac.clone())),
             AuthorizerSpec::AlwaysAllow => Arc::new(AlwaysAllow),
             AuthorizerSpec::AlwaysDeny => Arc::new(AlwaysDeny),
-            AuthorizerSpec::Node | AuthorizerSpec::Webhook(_) => {
+            AuthorizerSpec::Webhook(webhook) => {
+                let connection = connections.next().cloned().flatten();
+                build_webhook(webhook, connection.as_deref(), options).map_err(|source| {
+                    BuildError::Webhook {
+                        index,
+                        name: webhook.name.clone(),
+                        source,
+                    }
+                })?
+            }
+            AuthorizerSpec::Node => {
                 return Err(BuildError::Unavailable {
                     index,
                     kind: spec.kind(),
@@ -88,8 +126,58 @@ pub fn build_chain(
         links.push(Link {
             name: spec.name().into(),
             kind: spec.kind(),
-            authorizer,
+            authorizer: Arc::new(Instrumented::new(
+                authorizer,
+                spec.kind(),
+                spec.name(),
+                &options.metrics,
+            )),
         });
     }
     Ok(Chain::new(links))
+}
+
+/// A webhook step: the client, guarded by matchConditions, cache, retries, timeout and the
+/// failure policy.
+fn build_webhook(
+    spec: &WebhookSpec,
+    connection: Option<&WebhookConnection>,
+    options: &ChainOptions,
+) -> Result<Arc<dyn Authorize>, WebhookError> {
+    let version = match spec.sar_version {
+        SarVersion::V1 => ReviewVersion::V1,
+        SarVersion::V1beta1 => ReviewVersion::V1beta1,
+    };
+    let timeout = spec.timeout.to_std();
+    let call = match connection {
+        Some(connection) => WebhookCall::new(connection, version, timeout)?,
+        None => {
+            let paths = match &options.in_cluster {
+                Some(paths) => paths.clone(),
+                None => InClusterPaths::from_env()?,
+            };
+            WebhookCall::new(&paths.connection(version)?, version, timeout)?
+        }
+    };
+    let config = GuardConfig {
+        name: spec.name.clone(),
+        kind: "Webhook",
+        failure_policy: match spec.failure_policy {
+            FailurePolicy::NoOpinion => Decision::NoOpinion,
+            FailurePolicy::Deny => Decision::Deny,
+        },
+        authorized_ttl: spec.authorized_ttl.map(|d| d.to_std()),
+        unauthorized_ttl: spec.unauthorized_ttl.map(|d| d.to_std()),
+        timeout,
+        backoff: options.backoff,
+        cache_key: spec_key,
+    };
+    let conditions: Option<Arc<dyn MatchConditions>> =
+        crate::authorizers::webhook::conditions(&spec.match_conditions);
+    Ok(Arc::new(Guard::new(
+        config,
+        call,
+        conditions,
+        &options.metrics,
+    )))
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod eval;
 pub mod field;
 pub mod go;
+pub mod metrics;
 pub mod review;
 pub mod samples;
 pub mod server;

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use authz_chain::authorizers::rbac::RbacIndex;
 use authz_chain::build::{ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, build_chain};
 use authz_chain::config::{self, LoadedConfig};
+use authz_chain::metrics::Metrics;
 use authz_chain::server::{self, App, ServingCert};
 use authz_chain::state::ClusterState;
 use authz_chain::{eval, samples};
@@ -166,7 +167,7 @@ fn check(path: &Path) -> i32 {
 
 /// Loads the configuration and state named by the flags (or the embedded quickstart) and builds
 /// the chain.
-fn load_chain(args: &ChainArgs) -> Result<authz_chain::authz::Chain> {
+fn load_chain(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<authz_chain::authz::Chain> {
     let loaded: LoadedConfig = match &args.authorization_config {
         Some(path) => {
             config::load_file(path, &[]).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?
@@ -206,12 +207,19 @@ fn load_chain(args: &ChainArgs) -> Result<authz_chain::authz::Chain> {
     };
     let options = ChainOptions {
         superuser_group: (!args.superuser_group.is_empty()).then(|| args.superuser_group.clone()),
+        metrics: metrics.clone(),
+        ..ChainOptions::default()
     };
     Ok(build_chain(&loaded, &sources, &options)?)
 }
 
 fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
-    let chain = load_chain(args)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Webhook clients need a runtime when they are built.
+    let _entered = runtime.enter();
+    let chain = load_chain(args, &Arc::new(Metrics::new()))?;
     let text = if input == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -240,7 +248,12 @@ fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
 }
 
 fn serve(args: ServeArgs) -> Result<i32> {
-    let chain = load_chain(&args.chain)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let _entered = runtime.enter();
+    let metrics = Arc::new(Metrics::new());
+    let chain = load_chain(&args.chain, &metrics)?;
     let cert = match (&args.tls_cert_file, &args.tls_private_key_file) {
         (Some(cert), Some(key)) => ServingCert::Files {
             cert: cert.clone(),
@@ -274,7 +287,7 @@ fn serve(args: ServeArgs) -> Result<i32> {
             client_auth = args.client_ca_file.is_some(),
             "serving SubjectAccessReviews on POST /authorize"
         );
-        let app = Arc::new(App::new(chain));
+        let app = Arc::new(App::new(chain, metrics));
         server::serve(
             listener,
             tls,

@@ -52,7 +52,10 @@ async fn start() -> Fixture {
     let server = tokio::spawn(server::serve(
         listener,
         tls,
-        Arc::new(App::new(chain)),
+        Arc::new(App::new(
+            chain,
+            Arc::new(authz_chain::metrics::Metrics::new()),
+        )),
         async move {
             let _ = stopped.await;
         },

@@ -5,6 +5,8 @@
 mod authorize;
 mod builtin;
 mod chain;
+pub mod guard;
+mod instrumented;
 mod request;
 pub mod selector;
 pub mod text;
@@ -13,5 +15,6 @@ mod verdict;
 pub use authorize::{Authorize, Outcome};
 pub use builtin::{AlwaysAllow, AlwaysDeny, Superuser};
 pub use chain::{Chain, ChainVerdict, Link};
+pub use instrumented::Instrumented;
 pub use request::{Attributes, NonResourceAttributes, Request, ResourceAttributes, UserInfo};
 pub use verdict::{AuthzError, Decision, Reason, Verdict};

@@ -5,9 +5,11 @@
 //! The server, `eval` and `replay` all go through here, so they can never disagree.
 
 mod convert;
+mod encode;
 mod err;
 mod respond;
 
 pub use convert::{Review, ReviewVersion, decode, to_request};
+pub use encode::{encode_review, spec_key, write_spec};
 pub use err::ReviewError;
 pub use respond::{answer, evaluation_error};

@@ -7,21 +7,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use arc_swap::ArcSwap;
 
 use crate::authz::Chain;
+use crate::metrics::Metrics;
 
 /// Shared server state. Handlers load the chain once per request and use that snapshot throughout.
 #[derive(Debug)]
 pub struct App {
     chain: ArcSwap<Chain>,
     ready: AtomicBool,
+    metrics: Arc<Metrics>,
 }
 
 impl App {
-    /// An app answering with `chain`, ready at once.
-    pub fn new(chain: Chain) -> Self {
+    /// An app answering with `chain`, ready at once, exposing `metrics`.
+    pub fn new(chain: Chain, metrics: Arc<Metrics>) -> Self {
         App {
             chain: ArcSwap::from_pointee(chain),
             ready: AtomicBool::new(true),
+            metrics,
         }
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The current chain.

@@ -1,5 +1,5 @@
 //! Routes: `POST /authorize` (any query string, such as kube-apiserver's `?timeout=3s`), and
-//! `GET /healthz`, `/livez`, `/readyz`. Bad input gets a Kubernetes `Status` naming the problem:
+//! `GET /healthz`, `/livez`, `/readyz` and `/metrics`. Bad input gets a Kubernetes `Status` naming the problem:
 //! 400 for undecodable bodies, 422 for invalid reviews, 413 over 1 MiB, 405 for a wrong method,
 //! 404 for an unknown path.
 

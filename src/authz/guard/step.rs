@@ -1,0 +1,249 @@
+//! `Guard`: wraps a [`Call`] into an [`Authorize`] step.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::Histogram;
+
+use super::cache::{DecisionCache, should_cache};
+use super::flight::SingleFlight;
+use super::{Answer, Backoff, Call, CallError, CallErrorKind, MatchConditions, MatchOutcome};
+use crate::authz::{Authorize, AuthzError, Decision, Outcome, Reason, Request, Verdict};
+use crate::metrics::{AuthorizerLabels, Metrics, WebhookLabels};
+
+/// How a guard behaves.
+#[derive(Clone, Debug)]
+pub struct GuardConfig {
+    /// The step's configured name (metrics label).
+    pub name: String,
+    /// The step's type (metrics label: `Webhook`).
+    pub kind: &'static str,
+    /// The decision returned with the error when the call or the conditions fail: NoOpinion or
+    /// Deny.
+    pub failure_policy: Decision,
+    /// How long allowed answers are cached; `None` disables that.
+    pub authorized_ttl: Option<Duration>,
+    /// How long other answers are cached; `None` disables that.
+    pub unauthorized_ttl: Option<Duration>,
+    /// The limit of one attempt.
+    pub timeout: Duration,
+    /// Retries.
+    pub backoff: Backoff,
+    /// The cache key of a request (the canonical JSON of its v1 spec).
+    pub cache_key: fn(&Request) -> String,
+}
+
+/// The four results of an attempt, as metric label values.
+const RESULTS: [&str; 4] = ["success", "canceled", "timeout", "error"];
+
+fn result_index(label: &str) -> usize {
+    RESULTS.iter().position(|r| *r == label).unwrap_or(3)
+}
+
+/// Metric handles resolved once per guard.
+#[derive(Debug)]
+struct GuardMetrics {
+    evaluations: [Counter; 4],
+    durations: [Histogram; 4],
+    fail_open: [Counter; 4],
+    match_errors: Counter,
+    match_exclusions: Counter,
+    match_duration: Histogram,
+}
+
+impl GuardMetrics {
+    fn new(metrics: &Metrics, kind: &str, name: &str) -> Self {
+        let webhook = |result: &str| WebhookLabels {
+            name: name.to_owned(),
+            result: result.to_owned(),
+        };
+        let authorizer = AuthorizerLabels {
+            r#type: kind.to_owned(),
+            name: name.to_owned(),
+        };
+        GuardMetrics {
+            evaluations: RESULTS
+                .map(|r| metrics.webhook_evaluations.get_or_create_owned(&webhook(r))),
+            durations: RESULTS.map(|r| metrics.webhook_duration.get_or_create_owned(&webhook(r))),
+            fail_open: RESULTS.map(|r| metrics.webhook_fail_open.get_or_create_owned(&webhook(r))),
+            match_errors: metrics
+                .match_condition_errors
+                .get_or_create_owned(&authorizer),
+            match_exclusions: metrics
+                .match_condition_exclusions
+                .get_or_create_owned(&authorizer),
+            match_duration: metrics
+                .match_condition_duration
+                .get_or_create_owned(&authorizer),
+        }
+    }
+}
+
+/// Records an attempt on completion, or as `canceled` if the caller goes away mid-attempt.
+struct AttemptRecord<'m> {
+    metrics: &'m GuardMetrics,
+    started: Instant,
+    result: Option<&'static str>,
+}
+
+impl Drop for AttemptRecord<'_> {
+    fn drop(&mut self) {
+        let i = result_index(self.result.unwrap_or("canceled"));
+        self.metrics.evaluations[i].inc();
+        self.metrics.durations[i].observe(self.started.elapsed().as_secs_f64());
+    }
+}
+
+/// A guarded step.
+pub struct Guard<C: Call> {
+    config: GuardConfig,
+    call: C,
+    conditions: Option<Arc<dyn MatchConditions>>,
+    cache: Option<DecisionCache>,
+    flight: SingleFlight,
+    metrics: GuardMetrics,
+}
+
+impl<C: Call> std::fmt::Debug for Guard<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("config", &self.config)
+            .field("target", &self.call.target())
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Call> Guard<C> {
+    /// Guards `call`, evaluating `conditions` first when given.
+    pub fn new(
+        config: GuardConfig,
+        call: C,
+        conditions: Option<Arc<dyn MatchConditions>>,
+        metrics: &Metrics,
+    ) -> Self {
+        let guard_metrics = GuardMetrics::new(metrics, config.kind, &config.name);
+        Guard {
+            cache: DecisionCache::new(config.authorized_ttl, config.unauthorized_ttl),
+            config,
+            call,
+            conditions,
+            flight: SingleFlight::default(),
+            metrics: guard_metrics,
+        }
+    }
+
+    /// The guarded call.
+    pub fn inner(&self) -> &C {
+        &self.call
+    }
+
+    /// The decision cache, if any answers are cached.
+    pub fn cache(&self) -> Option<&DecisionCache> {
+        self.cache.as_ref()
+    }
+
+    fn failure(&self, error: String) -> Verdict {
+        Verdict {
+            decision: self.config.failure_policy,
+            reason: Reason::None,
+            error: Some(AuthzError::new(error)),
+        }
+    }
+
+    /// Attempts with retries; each attempt bounded by the timeout.
+    async fn call_with_retries(&self, request: &Request) -> Result<Answer, CallError> {
+        let mut attempt = 1;
+        loop {
+            let mut record = AttemptRecord {
+                metrics: &self.metrics,
+                started: Instant::now(),
+                result: None,
+            };
+            let result = match tokio::time::timeout(self.config.timeout, self.call.call(request))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(CallError::new(
+                    CallErrorKind::Timeout,
+                    format!(
+                        "Post {:?}: context deadline exceeded (Client.Timeout exceeded after {})",
+                        self.call.target(),
+                        crate::go::Duration::from_nanos(
+                            i64::try_from(self.config.timeout.as_nanos()).unwrap_or(i64::MAX)
+                        )
+                    ),
+                )),
+            };
+            record.result = Some(match &result {
+                Ok(_) => "success",
+                Err(e) => e.result_label(),
+            });
+            drop(record);
+            match result {
+                Err(error) if error.is_retryable() && attempt < self.config.backoff.steps => {
+                    tracing::debug!(webhook = %self.config.name, attempt, %error, "retrying");
+                    tokio::time::sleep(self.config.backoff.wait(attempt)).await;
+                    attempt += 1;
+                }
+                Err(error) => {
+                    if self.config.failure_policy == Decision::NoOpinion {
+                        self.metrics.fail_open[result_index(error.result_label())].inc();
+                    }
+                    tracing::warn!(webhook = %self.config.name, attempts = attempt, %error, "webhook call failed");
+                    return Err(error);
+                }
+                Ok(answer) => return Ok(answer),
+            }
+        }
+    }
+}
+
+impl<C: Call> Authorize for Guard<C> {
+    fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
+        if let Some(conditions) = &self.conditions {
+            let started = Instant::now();
+            let result = conditions.evaluate(request);
+            self.metrics
+                .match_duration
+                .observe(started.elapsed().as_secs_f64());
+            if result.had_error {
+                self.metrics.match_errors.inc();
+            }
+            match result.outcome {
+                MatchOutcome::Match => {}
+                MatchOutcome::NoMatch => {
+                    self.metrics.match_exclusions.inc();
+                    return Outcome::Ready(Verdict::no_opinion(Reason::None));
+                }
+                MatchOutcome::Error(error) => return Outcome::Ready(self.failure(error)),
+            }
+        }
+        let key = should_cache(request).then(|| (self.config.cache_key)(request));
+        if let (Some(cache), Some(key)) = (&self.cache, &key)
+            && let Some(answer) = cache.get(key)
+        {
+            return Outcome::Ready(answer.verdict());
+        }
+        Outcome::Pending(Box::pin(async move {
+            let result = match &key {
+                Some(key) => {
+                    let store = |result: &Result<Answer, CallError>| {
+                        if let (Some(cache), Ok(answer)) = (&self.cache, result) {
+                            cache.insert(key.clone(), answer);
+                        }
+                    };
+                    self.flight
+                        .run(key, || self.call_with_retries(request), store)
+                        .await
+                }
+                None => self.call_with_retries(request).await,
+            };
+            match result {
+                Ok(answer) => answer.verdict(),
+                Err(error) => self.failure(error.to_string()),
+            }
+        }))
+    }
+}
