@@ -63,5 +63,6 @@ pub fn config_with(types: &[&str]) -> String {
     text
 }
 
+pub mod downstream;
 pub mod https;
 pub mod pki;
