@@ -165,19 +165,38 @@ fn check(path: &Path) -> i32 {
     }
 }
 
-/// Loads the configuration and state named by the flags (or the embedded quickstart) and builds
-/// the chain.
-fn load_chain(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<authz_chain::authz::Chain> {
-    let loaded: LoadedConfig = match &args.authorization_config {
+/// What the flags name, loaded: the configuration (and its bytes when it came from a file), the
+/// state sources, and the chain options.
+struct Loaded {
+    config: LoadedConfig,
+    file: Option<(PathBuf, Vec<u8>)>,
+    sources: Sources,
+    options: ChainOptions,
+}
+
+impl Loaded {
+    fn chain(&self) -> Result<authz_chain::authz::Chain> {
+        Ok(build_chain(&self.config, &self.sources, &self.options)?)
+    }
+}
+
+/// Loads the configuration and state named by the flags (or the embedded quickstart).
+fn load(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<Loaded> {
+    let (config, file) = match &args.authorization_config {
         Some(path) => {
-            config::load_file(path, &[]).map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let config = config::load_data(&bytes, &[])
+                .map_err(|e| anyhow::anyhow!("{}:\n{e}", path.display()))?;
+            (config, Some((path.clone(), bytes)))
         }
         None => {
             tracing::info!(
                 "no --authorization-config: using the embedded quickstart configuration"
             );
-            config::load_data(samples::QUICKSTART_CONFIG.as_bytes(), &[])
-                .map_err(|e| anyhow::anyhow!("embedded quickstart configuration: {e}"))?
+            let config = config::load_data(samples::QUICKSTART_CONFIG.as_bytes(), &[])
+                .map_err(|e| anyhow::anyhow!("embedded quickstart configuration: {e}"))?;
+            (config, None)
         }
     };
     let state = match &args.state {
@@ -210,7 +229,12 @@ fn load_chain(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<authz_chain::a
         metrics: metrics.clone(),
         ..ChainOptions::default()
     };
-    Ok(build_chain(&loaded, &sources, &options)?)
+    Ok(Loaded {
+        config,
+        file,
+        sources,
+        options,
+    })
 }
 
 fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
@@ -219,7 +243,7 @@ fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
         .build()?;
     // Webhook clients need a runtime when they are built.
     let _entered = runtime.enter();
-    let chain = load_chain(args, &Arc::new(Metrics::new()))?;
+    let chain = load(args, &Arc::new(Metrics::new()))?.chain()?;
     let text = if input == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -253,7 +277,8 @@ fn serve(args: ServeArgs) -> Result<i32> {
         .build()?;
     let _entered = runtime.enter();
     let metrics = Arc::new(Metrics::new());
-    let chain = load_chain(&args.chain, &metrics)?;
+    let loaded = load(&args.chain, &metrics)?;
+    let chain = loaded.chain()?;
     let cert = match (&args.tls_cert_file, &args.tls_private_key_file) {
         (Some(cert), Some(key)) => ServingCert::Files {
             cert: cert.clone(),
@@ -287,18 +312,61 @@ fn serve(args: ServeArgs) -> Result<i32> {
             client_auth = args.client_ca_file.is_some(),
             "serving SubjectAccessReviews on POST /authorize"
         );
-        let app = Arc::new(App::new(chain, metrics));
+        let app = Arc::new(App::new(chain, metrics.clone()));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        if let Some((path, bytes)) = loaded.file.clone() {
+            let Loaded {
+                config,
+                sources,
+                options,
+                ..
+            } = loaded;
+            let build: server::ChainBuilder = Box::new(move |config| {
+                build_chain(config, &sources, &options).map_err(|e| e.to_string())
+            });
+            let identity = format!("authz-chain-{}", hostname());
+            let reloader = Arc::new(server::ConfigReloader::new(
+                path,
+                bytes,
+                &config,
+                app.clone(),
+                build,
+                metrics,
+                &identity,
+            ));
+            tokio::spawn(reloader.run(server::POLL_INTERVAL, stopped(stop_rx.clone())));
+        }
         server::serve(
             listener,
             tls,
             app,
-            shutdown_signal(),
+            stopped(stop_rx),
             args.shutdown_grace_period,
         )
         .await?;
         tracing::info!("stopped");
         Ok(0)
     })
+}
+
+/// This machine's name, for the reload metrics' identity hash.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "localhost".to_owned())
 }
 
 async fn shutdown_signal() {

@@ -5,10 +5,12 @@
 //! authorizer that records them, so recording is an atomic add.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -41,6 +43,24 @@ pub struct DecisionLabels {
     pub decision: String,
 }
 
+/// `status` (`success`, `failure`) and `apiserver_id_hash`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReloadLabels {
+    /// `success` or `failure`.
+    pub status: String,
+    /// `sha256:` hash of this instance's identity.
+    pub apiserver_id_hash: String,
+}
+
+/// `apiserver_id_hash` and `hash` of the configuration in force.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConfigInfoLabels {
+    /// `sha256:` hash of this instance's identity.
+    pub apiserver_id_hash: String,
+    /// `sha256:` hash of the configuration file's bytes.
+    pub hash: String,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric authz-chain exports, in one registry.
@@ -62,6 +82,12 @@ pub struct Metrics {
     pub match_condition_duration: HistogramFamily<AuthorizerLabels>,
     /// `apiserver_authorization_decisions_total`: Allow and Deny of each configured authorizer.
     pub decisions: Family<DecisionLabels, Counter>,
+    /// `apiserver_authorization_config_controller_automatic_reloads_total`.
+    pub reloads: Family<ReloadLabels, Counter>,
+    /// `apiserver_authorization_config_controller_automatic_reload_last_timestamp_seconds`.
+    pub reload_timestamp: Family<ReloadLabels, Gauge<f64, AtomicU64>>,
+    /// `apiserver_authorization_config_controller_last_config_info` (one series: the latest).
+    pub config_info: Family<ConfigInfoLabels, Gauge>,
 }
 
 fn webhook_histogram() -> Histogram {
@@ -94,6 +120,24 @@ impl Metrics {
         let match_condition_duration: HistogramFamily<AuthorizerLabels> =
             Family::new_with_constructor(match_condition_histogram);
         let decisions = Family::<DecisionLabels, Counter>::default();
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        let reload_timestamp = Family::<ReloadLabels, Gauge<f64, AtomicU64>>::default();
+        let config_info = Family::<ConfigInfoLabels, Gauge>::default();
+        registry.register(
+            "apiserver_authorization_config_controller_automatic_reloads",
+            "[BETA] Total number of automatic reloads of authorization configuration split by status and apiserver identity.",
+            reloads.clone(),
+        );
+        registry.register(
+            "apiserver_authorization_config_controller_automatic_reload_last_timestamp_seconds",
+            "[BETA] Timestamp of the last automatic reload of authorization configuration split by status and apiserver identity.",
+            reload_timestamp.clone(),
+        );
+        registry.register(
+            "apiserver_authorization_config_controller_last_config_info",
+            "[ALPHA] Information about the last applied authorization configuration with hash as label, split by apiserver identity.",
+            config_info.clone(),
+        );
         registry.register(
             "apiserver_authorization_webhook_evaluations",
             "[ALPHA] Round-trips to authorization webhooks.",
@@ -138,6 +182,9 @@ impl Metrics {
             match_condition_exclusions,
             match_condition_duration,
             decisions,
+            reloads,
+            reload_timestamp,
+            config_info,
         }
     }
 

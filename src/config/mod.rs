@@ -29,6 +29,8 @@ pub use validate::{
 /// A configuration that decoded, validated and whose kubeconfigs loaded.
 #[derive(Clone, Debug)]
 pub struct LoadedConfig {
+    /// The file as decoded (defaults applied), for comparing reloads.
+    pub config: AuthorizationConfiguration,
     /// The typed chain.
     pub chain: ChainConfig,
     /// Per webhook (same order as they appear in the chain), its resolved kubeconfig; `None` for
@@ -103,5 +105,9 @@ pub fn load_data(data: &[u8], required_types: &[&str]) -> Result<LoadedConfig, C
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(problems));
     }
-    Ok(LoadedConfig { chain, connections })
+    Ok(LoadedConfig {
+        config,
+        chain,
+        connections,
+    })
 }
