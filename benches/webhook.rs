@@ -9,7 +9,6 @@
 //! answering a fixed body (the downstream runs in the same process, on the same runtime).
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::hint::black_box;
