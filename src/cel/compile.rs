@@ -4,7 +4,12 @@
 //! its error details.
 
 use super::checker::{self, Issue};
+use super::error::EvalError;
+use super::eval::{self, COST_LIMIT};
+use super::program::{self, Program};
+use super::request::SarView;
 use super::types::Type;
+use super::value::{Map, Obj, Value};
 use super::{fold, macros, stdlib, validators};
 use ::cel::ParseErrors;
 use ::cel::common::ast::SourceInfo;
@@ -14,6 +19,7 @@ use std::fmt;
 /// A successfully compiled `matchConditions` expression.
 pub struct CompiledCondition {
     expr: IdedExpr,
+    program: Program,
     source_info: SourceInfo,
     expression: String,
     /// Whether the expression selects `fieldSelector` (`.fieldSelector` or
@@ -38,6 +44,46 @@ impl CompiledCondition {
     /// Source positions of the parsed expression's nodes.
     pub fn source_info(&self) -> &SourceInfo {
         &self.source_info
+    }
+
+    /// Evaluates the condition against `request` with cel-go's semantics and
+    /// the runtime cost limit; selector fields are visible when this
+    /// condition selects them.
+    pub fn evaluate(&self, request: &SarView<'_>) -> Result<bool, EvalError> {
+        self.evaluate_with(request, self.uses_field_selector, self.uses_label_selector)
+    }
+
+    /// [`CompiledCondition::evaluate`], with the selector fields included as
+    /// the matcher decides (any condition of the webhook selecting them).
+    pub fn evaluate_with(
+        &self,
+        request: &SarView<'_>,
+        field_selector: bool,
+        label_selector: bool,
+    ) -> Result<bool, EvalError> {
+        self.evaluate_with_cost(request, field_selector, label_selector)
+            .0
+    }
+
+    /// Evaluates and also returns the actual cost, as cel-go tracks it.
+    pub fn evaluate_with_cost(
+        &self,
+        request: &SarView<'_>,
+        field_selector: bool,
+        label_selector: bool,
+    ) -> (Result<bool, EvalError>, u64) {
+        let root = Value::Map(Map::Obj(Obj::Request(
+            request,
+            field_selector,
+            label_selector,
+        )));
+        let (result, cost) = eval::run(&self.program, root, COST_LIMIT);
+        let result = match result {
+            Ok(Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(EvalError::NotBool(other.type_name().to_string())),
+            Err(e) => Err(e.into()),
+        };
+        (result, cost)
     }
 }
 
@@ -147,6 +193,7 @@ fn compile(expression: &str) -> Result<CompiledCondition, CompileError> {
     fold::plan(root, &checked).map_err(|msg| CompileError::Internal {
         detail: format!("program instantiation failed: {msg}"),
     })?;
+    let program = program::plan(root, &checked);
     let (mut uses_field_selector, mut uses_label_selector) = (false, false);
     selected_fields(root, &mut |field| match field {
         "fieldSelector" => uses_field_selector = true,
@@ -155,6 +202,7 @@ fn compile(expression: &str) -> Result<CompiledCondition, CompileError> {
     });
     Ok(CompiledCondition {
         expression: expression.to_string(),
+        program,
         expr,
         source_info,
         uses_field_selector,

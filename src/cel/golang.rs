@@ -9,6 +9,12 @@ pub const MAX_UNIX_SECONDS: i64 = 253_402_300_799;
 
 /// Go's `time.Parse(time.RFC3339, s)`, as Unix seconds and nanoseconds.
 pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
+    parse_rfc3339_offset(s).map(|(secs, nanos, _)| (secs, nanos))
+}
+
+/// Go's `time.Parse(time.RFC3339, s)`: Unix seconds, nanoseconds and the
+/// UTC offset (seconds east) the text carried.
+pub fn parse_rfc3339_offset(s: &str) -> Option<(i64, u32, i32)> {
     let b = s.as_bytes();
     let mut i = 0;
     let num = |b: &[u8], i: &mut usize, min: usize, max: usize| -> Option<i64> {
@@ -78,7 +84,7 @@ pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
     }
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    Some((secs, nanos))
+    Some((secs, nanos, offset_seconds as i32))
 }
 
 fn is_leap(y: i64) -> bool {

@@ -43,6 +43,19 @@ pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full
             };
             text(status, body)
         }
+        "/metrics" => {
+            if request.method() != Method::GET && request.method() != Method::HEAD {
+                return method_not_allowed("GET, HEAD");
+            }
+            let mut response = Response::new(Full::new(Bytes::from(app.metrics().encode())));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+            );
+            response
+        }
         _ => status_response(
             StatusCode::NOT_FOUND,
             "NotFound",

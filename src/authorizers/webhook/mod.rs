@@ -3,21 +3,9 @@
 //! cache and the failure policy come from the step wrapper ([`crate::authz::guard`]).
 
 mod client;
+mod conditions;
 mod tls;
 
 pub use client::{InClusterPaths, WebhookCall, WebhookError};
+pub use conditions::{CelConditions, conditions};
 pub use tls::client_tls_config;
-
-use std::sync::Arc;
-
-use crate::authz::guard::MatchConditions;
-use crate::cel::CompiledCondition;
-
-/// The matchConditions of a webhook as the guard evaluates them; `None` when there are none.
-pub fn conditions(compiled: &[Arc<CompiledCondition>]) -> Option<Arc<dyn MatchConditions>> {
-    if compiled.is_empty() {
-        return None;
-    }
-    // Evaluation lands with the CEL evaluator; until then every condition is treated as true.
-    None
-}

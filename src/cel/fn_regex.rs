@@ -1,0 +1,276 @@
+//! Regular expressions with Go's `regexp` (RE2) syntax and semantics on the
+//! `regex` crate: patterns are validated with Go's error text
+//! ([`super::goregex`]), translated where the two dialects differ (ASCII
+//! Perl classes, `\Q..\E`, octal escapes, literal braces and brackets), and
+//! compiled once — constants while planning, dynamic patterns through a
+//! small shared cache. `findAll` follows Go's rules for empty matches.
+
+use super::error::Error;
+use super::goregex;
+use super::value::Value;
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A compiled pattern.
+#[derive(Debug)]
+pub(crate) struct CompiledRegex {
+    re: Regex,
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if c.is_ascii_alphanumeric() || !c.is_ascii() {
+        out.push(c);
+    } else {
+        out.push('\\');
+        out.push(c);
+    }
+}
+
+fn perl_class(c: char, in_class: bool) -> Option<&'static str> {
+    Some(match (c, in_class) {
+        ('d', false) => "[0-9]",
+        ('d', true) => "0-9",
+        ('D', _) => "[^0-9]",
+        ('s', false) => "[\\t\\n\\f\\r ]",
+        ('s', true) => "\\t\\n\\f\\r ",
+        ('S', _) => "[^\\t\\n\\f\\r ]",
+        ('w', false) => "[0-9A-Za-z_]",
+        ('w', true) => "0-9A-Za-z_",
+        ('W', _) => "[^0-9A-Za-z_]",
+        _ => return None,
+    })
+}
+
+fn valid_repeat(rest: &str) -> Option<usize> {
+    let end = rest.find('}')?;
+    let body = &rest[1..end];
+    let (a, b) = body.split_once(',').unwrap_or((body, "0"));
+    let ok = !a.is_empty()
+        && a.bytes().all(|c| c.is_ascii_digit())
+        && b.bytes().all(|c| c.is_ascii_digit());
+    ok.then_some(end + 1)
+}
+
+/// Rewrites a Go pattern (already validated) into the `regex` crate's
+/// dialect with the same meaning.
+fn translate(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 8);
+    let chars: Vec<(usize, char)> = p.char_indices().collect();
+    let mut i = 0;
+    let mut in_class = false;
+    let mut class_start = false;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        let first_in_class = class_start;
+        class_start = false;
+        match c {
+            '\\' => {
+                let Some(&(_, n)) = chars.get(i + 1) else {
+                    out.push_str("\\\\");
+                    break;
+                };
+                i += 2;
+                if n == 'Q' {
+                    let rest = &p[chars.get(i).map_or(p.len(), |x| x.0)..];
+                    let (lit, consumed) = match rest.find("\\E") {
+                        Some(e) => (&rest[..e], e + 2),
+                        None => (rest, rest.len()),
+                    };
+                    lit.chars().for_each(|ch| push_escaped(&mut out, ch));
+                    let target = chars.get(i).map_or(p.len(), |x| x.0) + consumed;
+                    while i < chars.len() && chars[i].0 < target {
+                        i += 1;
+                    }
+                    continue;
+                }
+                if let Some(cls) = perl_class(n, in_class) {
+                    out.push_str(cls);
+                } else if (n == 'b' || n == 'B') && !in_class {
+                    out.push_str(if n == 'b' { "(?-u:\\b)" } else { "(?-u:\\B)" });
+                } else if n.is_digit(8) {
+                    let mut v = n.to_digit(8).unwrap_or(0);
+                    let mut k = 0;
+                    while k < 2 && chars.get(i).is_some_and(|x| x.1.is_digit(8)) {
+                        v = v * 8 + chars[i].1.to_digit(8).unwrap_or(0);
+                        i += 1;
+                        k += 1;
+                    }
+                    out.push_str(&format!("\\x{{{v:x}}}"));
+                } else if n == 'C' {
+                    out.push_str("(?s:.)");
+                } else {
+                    out.push('\\');
+                    out.push(n);
+                }
+                continue;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push('[');
+                if chars.get(i + 1).is_some_and(|x| x.1 == '^') {
+                    out.push('^');
+                    i += 1;
+                }
+            }
+            '[' if p[at..].starts_with("[:") => {
+                let end = p[at..].find(":]").map_or(p.len(), |e| at + e + 2);
+                out.push_str(&p[at..end]);
+                while i < chars.len() && chars[i].0 < end {
+                    i += 1;
+                }
+                continue;
+            }
+            ']' if in_class && !first_in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '[' | '&' | '~' | ']' if in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' if in_class && out.ends_with('-') => out.push_str("\\-"),
+            '{' if !in_class => match valid_repeat(&p[at..]) {
+                Some(len) => {
+                    out.push_str(&p[at..at + len]);
+                    while i < chars.len() && chars[i].0 < at + len {
+                        i += 1;
+                    }
+                    continue;
+                }
+                None => out.push_str("\\{"),
+            },
+            '}' if !in_class => out.push_str("\\}"),
+            other => out.push(other),
+        }
+        i += 1;
+    }
+    out
+}
+
+fn compile(pattern: &str) -> Result<CompiledRegex, String> {
+    goregex::check(pattern)?;
+    let re = regex::RegexBuilder::new(&translate(pattern))
+        .size_limit(32 << 20)
+        .build()
+        .map_err(|e| format!("error parsing regexp: {e}"))?;
+    Ok(CompiledRegex { re })
+}
+
+/// Compiles `pattern`, sharing compiled patterns through a bounded cache;
+/// `Err` is Go's `regexp.Compile` error text.
+pub(crate) fn compile_shared(pattern: &str) -> Result<Arc<CompiledRegex>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<CompiledRegex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(map) = cache.try_lock()
+        && let Some(re) = map.get(pattern)
+    {
+        return Ok(re.clone());
+    }
+    let re = Arc::new(compile(pattern)?);
+    if let Ok(mut map) = cache.try_lock() {
+        if map.len() >= 512 {
+            map.clear();
+        }
+        map.insert(pattern.to_string(), re.clone());
+    }
+    Ok(re)
+}
+
+impl CompiledRegex {
+    /// Go's `FindAllString(s, n)`.
+    fn find_all<'s>(&self, s: &'s str, n: i64) -> Vec<&'s str> {
+        let mut out = Vec::new();
+        let (mut pos, mut prev_end): (usize, Option<usize>) = (0, None);
+        while (n < 0 || (out.len() as i64) < n) && pos <= s.len() {
+            let Some(m) = self.re.find_at(s, pos) else {
+                break;
+            };
+            let mut accept = true;
+            if m.end() == pos {
+                if Some(m.start()) == prev_end {
+                    accept = false;
+                }
+                pos += s[pos..].chars().next().map_or(1, char::len_utf8);
+            } else {
+                pos = m.end();
+            }
+            prev_end = Some(m.end());
+            if accept {
+                out.push(m.as_str());
+            }
+        }
+        out
+    }
+}
+
+/// `matches`, `find` and `findAll`, by overload id; `pre` is the pattern
+/// compiled while planning.
+pub(crate) fn call<'a>(
+    id: &str,
+    args: &[Value<'a>],
+    pre: Option<&Arc<CompiledRegex>>,
+) -> Option<Result<Value<'a>, Error>> {
+    if !matches!(
+        id,
+        "matches"
+            | "matches_string"
+            | "string_find_string"
+            | "string_find_all_string"
+            | "string_find_all_string_int"
+    ) {
+        return None;
+    }
+    let (Some(s), Some(p)) = (
+        args.first().and_then(Value::as_str),
+        args.get(1).and_then(Value::as_str),
+    ) else {
+        return Some(Err(Error::no_such_overload()));
+    };
+    let re = match pre {
+        Some(r) => r.clone(),
+        None => match compile_shared(p) {
+            Ok(r) => r,
+            Err(e) if id.starts_with("matches") => return Some(Err(Error::msg(e))),
+            Err(e) => return Some(Err(Error::msg(format!("Illegal regex: {e}")))),
+        },
+    };
+    Some(Ok(match id {
+        "matches" | "matches_string" => Value::Bool(re.re.is_match(s)),
+        "string_find_string" => Value::str(re.re.find(s).map_or("", |m| m.as_str())),
+        _ => {
+            let n = match args.get(2) {
+                Some(Value::Int(n)) => *n,
+                _ => -1,
+            };
+            Value::list(re.find_all(s, n).into_iter().map(Value::str).collect())
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(p: &str, s: &str, n: i64) -> Vec<String> {
+        compile(p)
+            .map(|r| r.find_all(s, n).into_iter().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn go_semantics() {
+        assert_eq!(all("a*", "baaab", -1), ["", "aaa", ""]);
+        assert_eq!(all("[a-z]+", "ab1cd2", 1), ["ab"]);
+        assert!(compile("\\d").is_ok_and(|r| !r.re.is_match("٣")));
+        assert!(compile("a{").is_ok_and(|r| r.re.is_match("a{")));
+        assert!(compile("[[]").is_ok_and(|r| r.re.is_match("[")));
+        assert!(compile("\\Q.*\\E").is_ok_and(|r| r.re.is_match(".*") && !r.re.is_match("ab")));
+        assert!(compile("\\101").is_ok_and(|r| r.re.is_match("A")));
+        assert_eq!(
+            compile("[").err().as_deref(),
+            Some("error parsing regexp: missing closing ]: `[`")
+        );
+    }
+}

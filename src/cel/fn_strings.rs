@@ -1,0 +1,254 @@
+//! cel-go's `ext.Strings` (version 2): code-point based string functions,
+//! `join`, `strings.quote` and `string.format` (the version-1 formatter
+//! with its locale-aware `%f`/`%e`).
+
+use super::error::Error;
+use super::value::{List, Value};
+
+type R<'a> = Result<Value<'a>, Error>;
+
+fn out_of_range(i: i64) -> Error {
+    Error::msg(format!("index out of range: {i}"))
+}
+
+fn char_at(s: &str, i: i64) -> Result<String, Error> {
+    let runes: Vec<char> = s.chars().collect();
+    match usize::try_from(i) {
+        Ok(u) if u < runes.len() => Ok(runes[u].to_string()),
+        Ok(u) if u == runes.len() => Ok(String::new()),
+        _ => Err(out_of_range(i)),
+    }
+}
+
+fn index_of(s: &str, sub: &str, offset: i64) -> Result<i64, Error> {
+    if sub.is_empty() {
+        return Ok(offset);
+    }
+    let runes: Vec<char> = s.chars().collect();
+    let subr: Vec<char> = sub.chars().collect();
+    let off = usize::try_from(offset).map_err(|_| out_of_range(offset))?;
+    if off >= runes.len() {
+        return Err(out_of_range(offset));
+    }
+    let last = runes.len() as i64 - subr.len() as i64;
+    let mut i = off as i64;
+    while i <= last {
+        if runes[i as usize..].starts_with(&subr) {
+            return Ok(i);
+        }
+        i += 1;
+    }
+    Ok(-1)
+}
+
+fn last_index_of(s: &str, sub: &str, offset: Option<i64>) -> Result<i64, Error> {
+    let runes: Vec<char> = s.chars().collect();
+    if sub.is_empty() {
+        return Ok(offset.unwrap_or(runes.len() as i64));
+    }
+    let offset = offset.unwrap_or(runes.len() as i64 - 1);
+    let subr: Vec<char> = sub.chars().collect();
+    if offset < 0 || offset as usize >= runes.len() {
+        return Err(out_of_range(offset));
+    }
+    let mut i = offset.min(runes.len() as i64 - subr.len() as i64);
+    while i >= 0 {
+        if runes[i as usize..].starts_with(&subr) {
+            return Ok(i);
+        }
+        i -= 1;
+    }
+    Ok(-1)
+}
+
+fn substring(s: &str, start: i64, end: Option<i64>) -> Result<String, Error> {
+    let runes: Vec<char> = s.chars().collect();
+    let len = runes.len() as i64;
+    if let Some(e) = end
+        && start > e
+    {
+        return Err(Error::msg(format!(
+            "invalid substring range. start: {start}, end: {e}"
+        )));
+    }
+    if start < 0 || start > len {
+        return Err(out_of_range(start));
+    }
+    let e = end.unwrap_or(len);
+    if e < 0 || e > len {
+        return Err(out_of_range(e));
+    }
+    Ok(runes[start as usize..e as usize].iter().collect())
+}
+
+/// Go's `strings.SplitN` (n < 0: all).
+fn split_n(s: &str, sep: &str, n: i64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        let chars: Vec<char> = s.chars().collect();
+        let limit = if n < 0 {
+            chars.len()
+        } else {
+            (n as usize).min(chars.len())
+        };
+        let mut out: Vec<String> = chars
+            .iter()
+            .take(limit.saturating_sub(1))
+            .map(|c| c.to_string())
+            .collect();
+        if limit > 0 {
+            out.push(chars[limit - 1..].iter().collect());
+        }
+        return out;
+    }
+    if n < 0 {
+        s.split(sep).map(str::to_string).collect()
+    } else {
+        s.splitn(n as usize, sep).map(str::to_string).collect()
+    }
+}
+
+/// Results larger than this are refused as if the cost limit had been hit:
+/// the cost model charges `replace` by its input only.
+const MAX_RESULT: usize = 1 << 26;
+
+fn replace_n(s: &str, old: &str, new: &str, n: i64) -> Result<String, Error> {
+    let occurrences = if old.is_empty() {
+        s.chars().count() + 1
+    } else {
+        s.matches(old).count()
+    };
+    let count = if n < 0 {
+        occurrences
+    } else {
+        occurrences.min(n as usize)
+    };
+    if s.len().saturating_add(count.saturating_mul(new.len())) > MAX_RESULT {
+        return Err(Error::Cancelled);
+    }
+    Ok(if n < 0 {
+        s.replace(old, new)
+    } else {
+        s.replacen(old, new, n as usize)
+    })
+}
+
+fn ascii_case(s: &str, upper: bool) -> String {
+    if upper {
+        s.to_ascii_uppercase()
+    } else {
+        s.to_ascii_lowercase()
+    }
+}
+
+fn quote_cel(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn join(list: &List<'_>, sep: &str) -> Result<String, Error> {
+    let mut out = String::new();
+    for (i, v) in list.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match v.as_str() {
+            Some(s) => out.push_str(s),
+            None => {
+                return Err(Error::msg(format!(
+                    "join: invalid input: {}",
+                    super::value::go_v(&v)
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn int(v: Option<&Value<'_>>) -> Option<i64> {
+    match v {
+        Some(Value::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+/// String-extension calls, by overload id; `None` if not one of them.
+pub(crate) fn call<'a>(id: &str, args: &[Value<'a>]) -> Option<R<'a>> {
+    let bad = || Some(Err(Error::no_such_overload()));
+    if id == "list_join" || id == "list_join_string" {
+        let (Some(Value::List(l)), sep) = (args.first(), args.get(1).and_then(Value::as_str))
+        else {
+            return bad();
+        };
+        return Some(join(l, sep.unwrap_or("")).map(Value::str));
+    }
+    if id == "string_format" {
+        let (Some(f), Some(Value::List(l))) = (args.first().and_then(Value::as_str), args.get(1))
+        else {
+            return bad();
+        };
+        return Some(super::fn_format::format(f, l).map(Value::str));
+    }
+    let s = args.first().and_then(Value::as_str);
+    let s1 = args.get(1).and_then(Value::as_str);
+    let r = match (id, s) {
+        (_, None) if id.starts_with("string_") || id == "strings_quote" => return bad(),
+        ("string_char_at_int", Some(s)) => int(args.get(1)).map(|i| char_at(s, i).map(Value::str)),
+        ("string_index_of_string", Some(s)) => s1.map(|t| index_of(s, t, 0).map(Value::Int)),
+        ("string_index_of_string_int", Some(s)) => s1
+            .zip(int(args.get(2)))
+            .map(|(t, o)| index_of(s, t, o).map(Value::Int)),
+        ("string_last_index_of_string", Some(s)) => {
+            s1.map(|t| last_index_of(s, t, None).map(Value::Int))
+        }
+        ("string_last_index_of_string_int", Some(s)) => s1
+            .zip(int(args.get(2)))
+            .map(|(t, o)| last_index_of(s, t, Some(o)).map(Value::Int)),
+        ("string_lower_ascii", Some(s)) => Some(Ok(Value::str(ascii_case(s, false)))),
+        ("string_upper_ascii", Some(s)) => Some(Ok(Value::str(ascii_case(s, true)))),
+        ("string_trim", Some(s)) => Some(Ok(Value::str(s.trim()))),
+        ("strings_quote", Some(s)) => Some(Ok(Value::str(quote_cel(s)))),
+        ("string_replace_string_string", Some(s)) => s1
+            .zip(args.get(2).and_then(Value::as_str))
+            .map(|(o, n)| replace_n(s, o, n, -1).map(Value::str)),
+        ("string_replace_string_string_int", Some(s)) => {
+            match (s1, args.get(2).and_then(Value::as_str), int(args.get(3))) {
+                (Some(o), Some(n), Some(k)) => Some(replace_n(s, o, n, k).map(Value::str)),
+                _ => None,
+            }
+        }
+        ("string_split_string", Some(s)) => s1.map(|sep| Ok(strings(split_n(s, sep, -1)))),
+        ("string_split_string_int", Some(s)) => s1
+            .zip(int(args.get(2)))
+            .map(|(sep, n)| Ok(strings(split_n(s, sep, n)))),
+        ("string_substring_int", Some(s)) => {
+            int(args.get(1)).map(|i| substring(s, i, None).map(Value::str))
+        }
+        ("string_substring_int_int", Some(s)) => int(args.get(1))
+            .zip(int(args.get(2)))
+            .map(|(a, b)| substring(s, a, Some(b)).map(Value::str)),
+        _ => return None,
+    };
+    Some(r.unwrap_or(Err(Error::no_such_overload())))
+}
+
+fn strings<'a>(v: Vec<String>) -> Value<'a> {
+    Value::list(v.into_iter().map(Value::str).collect())
+}
