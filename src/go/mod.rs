@@ -9,5 +9,5 @@ mod quote;
 
 pub use aggregate::format_aggregate;
 pub use duration::{Duration, DurationError};
-pub use json::{json_string, json_strings};
+pub use json::{json_string, json_strings, write_json_string};
 pub use quote::{quote, write_quoted};

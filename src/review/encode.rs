@@ -8,7 +8,7 @@ use crate::authz::selector::{
     RequirementOutput, field_requirements_to_api, label_requirements_to_api,
 };
 use crate::authz::{Attributes, Request};
-use crate::go::json_string;
+use crate::go::write_json_string;
 
 use super::ReviewVersion;
 
@@ -89,7 +89,7 @@ pub fn write_spec(out: &mut String, request: &Request, version: ReviewVersion) {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&json_string(key));
+            write_json_string(out, key);
             out.push(':');
             write_strings(out, values);
         }
@@ -107,7 +107,7 @@ fn write_requirements(out: &mut String, requirements: &[RequirementOutput]) {
             out.push(',');
         }
         out.push_str(r#"{"key":"#);
-        out.push_str(&json_string(&r.key));
+        write_json_string(out, &r.key);
         out.push_str(r#","operator":""#);
         out.push_str(r.operator.as_str());
         out.push('"');
@@ -126,7 +126,7 @@ fn write_strings(out: &mut String, values: &[String]) {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&json_string(v));
+        write_json_string(out, v);
     }
     out.push(']');
 }
@@ -144,6 +144,6 @@ fn field(out: &mut String, first: &mut bool, name: &str) {
 fn string_field(out: &mut String, first: &mut bool, name: &str, value: &str) {
     if !value.is_empty() {
         field(out, first, name);
-        out.push_str(&json_string(value));
+        write_json_string(out, value);
     }
 }

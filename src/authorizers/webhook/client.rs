@@ -324,8 +324,8 @@ fn decode_answer(bytes: &[u8]) -> Result<Answer, String> {
     Ok(Answer {
         allowed: status.allowed,
         denied: status.denied,
-        reason: status.reason.unwrap_or_default(),
-        evaluation_error: status.evaluation_error.unwrap_or_default(),
+        reason: status.reason.unwrap_or_default().into(),
+        evaluation_error: status.evaluation_error.unwrap_or_default().into(),
     })
 }
 
@@ -407,7 +407,7 @@ mod tests {
             br#"{"apiVersion":"authorization.k8s.io/v1","status":{"allowed":true,"reason":"ok"}}"#,
         )
         .unwrap();
-        assert!(a.allowed && !a.denied && a.reason == "ok");
+        assert!(a.allowed && !a.denied && &*a.reason == "ok");
         let none = decode_answer(br#"{"status":null}"#).unwrap();
         assert_eq!(none, Answer::default());
         assert!(decode_answer(b"{\"status\":{\"allowed\":tr").is_err());

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use thiserror::Error;
 
@@ -26,10 +27,10 @@ pub struct Answer {
     pub allowed: bool,
     /// `status.denied`.
     pub denied: bool,
-    /// `status.reason`.
-    pub reason: String,
+    /// `status.reason` (shared: cached answers are handed out without copying it).
+    pub reason: Arc<str>,
     /// `status.evaluationError`: kept (and cached) but, as upstream, not used in the decision.
-    pub evaluation_error: String,
+    pub evaluation_error: Arc<str>,
 }
 
 impl Answer {
@@ -38,7 +39,7 @@ impl Answer {
         let reason = if self.reason.is_empty() {
             Reason::None
         } else {
-            Reason::Owned(self.reason.clone())
+            Reason::Shared(self.reason.clone())
         };
         match (self.allowed, self.denied) {
             (true, true) => Verdict::deny(reason).with_error(AuthzError::new(
