@@ -396,6 +396,11 @@ async fn requests_carry_the_timeout_query_token_and_exact_body() {
         let seen = downstream.seen();
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].path_and_query, "/authorize?timeout=2.5s");
+        assert_eq!(
+            seen[0].version,
+            http::Version::HTTP_2,
+            "HTTP/2 when the server offers it"
+        );
         assert_eq!(seen[0].authorization.as_deref(), Some("Bearer test-token"));
         assert_eq!(
             seen[0].body,

@@ -55,6 +55,7 @@ impl Behavior {
 /// What the downstream saw.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    pub version: http::Version,
     pub path_and_query: String,
     pub authorization: Option<String>,
     pub body: String,
@@ -148,6 +149,7 @@ impl Downstream {
                             let (calls, seen, behavior) =
                                 (calls.clone(), seen.clone(), behavior.clone());
                             async move {
+                                let version = request.version();
                                 let path_and_query = request
                                     .uri()
                                     .path_and_query()
@@ -166,6 +168,7 @@ impl Downstream {
                                     .unwrap_or_default();
                                 calls.fetch_add(1, Ordering::SeqCst);
                                 seen.lock().expect("seen").push(Seen {
+                                    version,
                                     path_and_query,
                                     authorization,
                                     body: String::from_utf8_lossy(&body).into_owned(),
