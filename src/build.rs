@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use thiserror::Error;
 
+use crate::authorizers::node::{FeatureGates, NodeAuthorizer, NodeGraphStore};
 use crate::authorizers::rbac::{RbacAuthorizer, RbacIndex};
 use crate::authorizers::webhook::{InClusterPaths, WebhookCall, WebhookError};
 use crate::authz::guard::{Backoff, Guard, GuardConfig, MatchConditions};
@@ -30,6 +31,8 @@ pub const DEFAULT_SUPERUSER_GROUP: &str = "system:masters";
 pub struct Sources {
     /// The RBAC snapshot, kept current by the state source.
     pub rbac: Arc<ArcSwap<RbacIndex>>,
+    /// The Node authorizer's graph, kept current by the state source.
+    pub node: Arc<NodeGraphStore>,
 }
 
 /// Chain-wide options that are not part of `AuthorizationConfiguration`.
@@ -44,6 +47,8 @@ pub struct ChainOptions {
     pub backoff: Backoff,
     /// Where `InClusterConfig` webhooks find their credentials; `None` reads the pod environment.
     pub in_cluster: Option<InClusterPaths>,
+    /// The feature gates (`--feature-gates`) the Node authorizer's branches follow.
+    pub feature_gates: FeatureGates,
 }
 
 impl Default for ChainOptions {
@@ -53,6 +58,7 @@ impl Default for ChainOptions {
             metrics: Arc::new(Metrics::new()),
             backoff: Backoff::default(),
             in_cluster: None,
+            feature_gates: FeatureGates::default(),
         }
     }
 }
@@ -115,13 +121,10 @@ pub fn build_chain(
                     }
                 })?
             }
-            AuthorizerSpec::Node => {
-                return Err(BuildError::Unavailable {
-                    index,
-                    kind: spec.kind(),
-                    name: spec.name().to_owned(),
-                });
-            }
+            AuthorizerSpec::Node => Arc::new(NodeAuthorizer::new(
+                sources.node.clone(),
+                options.feature_gates,
+            )),
         };
         links.push(Link {
             name: spec.name().into(),

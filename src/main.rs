@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use arc_swap::ArcSwap;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use authz_chain::authorizers::node::{FeatureGates, NodeGraph, NodeGraphStore};
 use authz_chain::authorizers::rbac::RbacIndex;
 use authz_chain::build::{ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, build_chain};
 use authz_chain::config::{self, LoadedConfig};
@@ -76,6 +77,14 @@ struct ChainArgs {
     /// for system:masters. An empty value removes that step.
     #[arg(long, default_value = DEFAULT_SUPERUSER_GROUP)]
     superuser_group: String,
+    /// Feature gates, as kube-apiserver takes them (`PodCertificateRequest=true,...`); only the
+    /// gates the Node authorizer reads are accepted. Defaults are Kubernetes 1.36's.
+    #[arg(long, default_value = "", value_parser = parse_feature_gates)]
+    feature_gates: FeatureGates,
+}
+
+fn parse_feature_gates(text: &str) -> Result<FeatureGates, String> {
+    FeatureGates::parse(text).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -221,12 +230,24 @@ fn load(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<Loaded> {
         cluster_roles = state.rbac.cluster_roles.len(),
         "RBAC state loaded"
     );
+    let graph = NodeGraph::from_manifests(&state.graph_objects)?;
+    let stats = graph.stats();
+    tracing::info!(
+        nodes = stats.nodes,
+        pods = stats.pods,
+        persistent_volumes = stats.persistent_volumes,
+        bound = stats.bound,
+        referenced = stats.referenced,
+        "Node graph loaded"
+    );
     let sources = Sources {
         rbac: Arc::new(ArcSwap::from_pointee(index)),
+        node: Arc::new(NodeGraphStore::new(graph)),
     };
     let options = ChainOptions {
         superuser_group: (!args.superuser_group.is_empty()).then(|| args.superuser_group.clone()),
         metrics: metrics.clone(),
+        feature_gates: args.feature_gates,
         ..ChainOptions::default()
     };
     Ok(Loaded {

@@ -64,6 +64,7 @@ async fn fixture() -> Fixture {
     let loaded = load_data(&bytes, &[]).expect("valid");
     let sources = Sources {
         rbac: Arc::new(arc_swap::ArcSwap::from_pointee(RbacIndex::default())),
+        ..Sources::default()
     };
     let options = ChainOptions {
         metrics: metrics.clone(),

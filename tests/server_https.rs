@@ -42,6 +42,7 @@ async fn start() -> Fixture {
         rbac: Arc::new(arc_swap::ArcSwap::from_pointee(RbacIndex::build(
             &state.rbac,
         ))),
+        ..Sources::default()
     };
     let chain = build_chain(&loaded, &sources, &ChainOptions::default()).expect("chain");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

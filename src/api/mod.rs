@@ -3,5 +3,7 @@
 
 pub mod de;
 pub mod meta;
+pub mod pod;
 pub mod rbac;
 pub mod sar;
+pub mod storage;
