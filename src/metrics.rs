@@ -125,52 +125,52 @@ impl Metrics {
         let config_info = Family::<ConfigInfoLabels, Gauge>::default();
         registry.register(
             "apiserver_authorization_config_controller_automatic_reloads",
-            "[BETA] Total number of automatic reloads of authorization configuration split by status and apiserver identity.",
+            "[BETA] Total number of automatic reloads of authorization configuration split by status and apiserver identity",
             reloads.clone(),
         );
         registry.register(
             "apiserver_authorization_config_controller_automatic_reload_last_timestamp_seconds",
-            "[BETA] Timestamp of the last automatic reload of authorization configuration split by status and apiserver identity.",
+            "[BETA] Timestamp of the last automatic reload of authorization configuration split by status and apiserver identity",
             reload_timestamp.clone(),
         );
         registry.register(
             "apiserver_authorization_config_controller_last_config_info",
-            "[ALPHA] Information about the last applied authorization configuration with hash as label, split by apiserver identity.",
+            "[ALPHA] Information about the last applied authorization configuration with hash as label, split by apiserver identity",
             config_info.clone(),
         );
         registry.register(
             "apiserver_authorization_webhook_evaluations",
-            "[ALPHA] Round-trips to authorization webhooks.",
+            "[ALPHA] Round-trips to authorization webhooks",
             webhook_evaluations.clone(),
         );
         registry.register(
             "apiserver_authorization_webhook_duration_seconds",
-            "[ALPHA] Request latency in seconds.",
+            "[ALPHA] Request latency in seconds",
             webhook_duration.clone(),
         );
         registry.register(
             "apiserver_authorization_webhook_evaluations_fail_open",
-            "[ALPHA] NoOpinion results due to webhook timeout or error.",
+            "[ALPHA] NoOpinion results due to webhook timeout or error",
             webhook_fail_open.clone(),
         );
         registry.register(
             "apiserver_authorization_match_condition_evaluation_errors",
-            "[ALPHA] Total number of errors when an authorization webhook encounters a match condition error split by authorizer type and name.",
+            "[ALPHA] Total number of errors when an authorization webhook encounters a match condition error split by authorizer type and name",
             match_condition_errors.clone(),
         );
         registry.register(
             "apiserver_authorization_match_condition_exclusions",
-            "[ALPHA] Total number of exclusions when an authorization webhook is skipped because match conditions exclude it.",
+            "[ALPHA] Total number of exclusions when an authorization webhook is skipped because match conditions exclude it",
             match_condition_exclusions.clone(),
         );
         registry.register(
             "apiserver_authorization_match_condition_evaluation_seconds",
-            "[ALPHA] Authorization match condition evaluation time in seconds, split by authorizer type and name.",
+            "[ALPHA] Authorization match condition evaluation time in seconds, split by authorizer type and name",
             match_condition_duration.clone(),
         );
         registry.register(
             "apiserver_authorization_decisions",
-            "[ALPHA] Total number of terminal decisions made by an authorizer split by authorizer type, name, and decision.",
+            "[ALPHA] Total number of terminal decisions made by an authorizer split by authorizer type, name, and decision",
             decisions.clone(),
         );
         Metrics {
