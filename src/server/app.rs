@@ -2,10 +2,10 @@
 //! readiness.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
 
+use super::health::{Checks, ReadyFlag};
 use crate::authz::Chain;
 use crate::metrics::Metrics;
 
@@ -13,18 +13,29 @@ use crate::metrics::Metrics;
 #[derive(Debug)]
 pub struct App {
     chain: ArcSwap<Chain>,
-    ready: AtomicBool,
+    readiness: Checks,
     metrics: Arc<Metrics>,
 }
 
 impl App {
-    /// An app answering with `chain`, ready at once, exposing `metrics`.
+    /// An app answering with `chain`, exposing `metrics`. It is ready once every check registered
+    /// with [`App::readiness_check`] passes (at once when none is).
     pub fn new(chain: Chain, metrics: Arc<Metrics>) -> Self {
         App {
             chain: ArcSwap::from_pointee(chain),
-            ready: AtomicBool::new(true),
+            readiness: Checks::default(),
             metrics,
         }
+    }
+
+    /// Adds a readiness check (a state source's initial sync, for example); failing until set.
+    pub fn readiness_check(&self, name: &str) -> ReadyFlag {
+        self.readiness.register(name)
+    }
+
+    /// The readiness checks.
+    pub fn readiness(&self) -> &Checks {
+        &self.readiness
     }
 
     /// The metrics registry.
@@ -44,11 +55,6 @@ impl App {
 
     /// Whether `/readyz` passes.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
-    }
-
-    /// Sets readiness.
-    pub fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::Release);
+        self.readiness.all_pass()
     }
 }

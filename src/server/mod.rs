@@ -2,11 +2,13 @@
 //! endpoints, and graceful shutdown. [`serve`] is what `main` and the tests both run.
 
 mod app;
+mod health;
 mod reload;
 mod routes;
 mod tls;
 
 pub use app::App;
+pub use health::{Checks, ReadyFlag};
 pub use reload::{ChainBuilder, ConfigReloader, POLL_INTERVAL, ReloadOutcome, config_hash};
 pub use routes::{MAX_BODY_BYTES, route};
 pub use tls::{ServingCert, TlsError, crypto_provider, read_certs, server_config};

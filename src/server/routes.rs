@@ -32,16 +32,21 @@ pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full
             if request.method() != Method::GET && request.method() != Method::HEAD {
                 return method_not_allowed("GET, HEAD");
             }
-            let ready = path != "/readyz" || app.is_ready();
-            let (status, body) = if ready {
-                (StatusCode::OK, "ok")
+            let verbose = request.uri().query().is_some_and(|q| {
+                q.split('&')
+                    .any(|p| p == "verbose" || p.starts_with("verbose="))
+            });
+            let (status, body) = if path == "/readyz" {
+                app.readiness().report("readyz", verbose)
             } else {
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "[-]ready failed: not ready\nreadyz check failed",
-                )
+                let endpoint = &path[1..];
+                if verbose {
+                    (200, format!("[+]ping ok\n{endpoint} check passed\n"))
+                } else {
+                    (200, "ok".to_owned())
+                }
             };
-            text(status, body)
+            text(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
         }
         "/metrics" => {
             if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -206,8 +211,8 @@ fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
     response
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
