@@ -8,11 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use arc_swap::ArcSwap;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use authz_chain::authorizers::node::{FeatureGates, NodeGraph, NodeGraphStore};
-use authz_chain::authorizers::rbac::RbacIndex;
+use authz_chain::authorizers::node::FeatureGates;
 use authz_chain::build::{ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, build_chain};
 use authz_chain::config::{self, LoadedConfig};
 use authz_chain::metrics::Metrics;
@@ -223,27 +221,8 @@ fn load(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<Loaded> {
     for (kind, count) in &state.skipped {
         tracing::debug!(kind, count, "skipped objects of a kind no authorizer reads");
     }
-    let index = RbacIndex::build(&state.rbac);
-    tracing::info!(
-        bindings = index.binding_count(),
-        roles = state.rbac.roles.len(),
-        cluster_roles = state.rbac.cluster_roles.len(),
-        "RBAC state loaded"
-    );
-    let graph = NodeGraph::from_manifests(&state.graph_objects)?;
-    let stats = graph.stats();
-    tracing::info!(
-        nodes = stats.nodes,
-        pods = stats.pods,
-        persistent_volumes = stats.persistent_volumes,
-        bound = stats.bound,
-        referenced = stats.referenced,
-        "Node graph loaded"
-    );
-    let sources = Sources {
-        rbac: Arc::new(ArcSwap::from_pointee(index)),
-        node: Arc::new(NodeGraphStore::new(graph)),
-    };
+    let sources = Sources::from_state(&state)?;
+    log_state(&state, &sources);
     let options = ChainOptions {
         superuser_group: (!args.superuser_group.is_empty()).then(|| args.superuser_group.clone()),
         metrics: metrics.clone(),
@@ -318,7 +297,8 @@ fn serve(args: ServeArgs) -> Result<i32> {
         },
         _ => bail!("--tls-cert-file and --tls-private-key-file go together"),
     };
-    let (tls, cert_path, _) = server::server_config(&cert, args.client_ca_file.as_deref())?;
+    let (tls, serving) = server::server_config(&cert, args.client_ca_file.as_deref())?;
+    let cert_path = serving.cert_path().to_owned();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -342,6 +322,7 @@ fn serve(args: ServeArgs) -> Result<i32> {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        let state_sources = loaded.sources.clone();
         if let Some((path, bytes)) = loaded.file.clone() {
             let Loaded {
                 config,
@@ -364,17 +345,77 @@ fn serve(args: ServeArgs) -> Result<i32> {
             ));
             tokio::spawn(reloader.run(server::POLL_INTERVAL, stopped(stop_rx.clone())));
         }
-        server::serve(
-            listener,
-            tls,
-            app,
-            stopped(stop_rx),
-            args.shutdown_grace_period,
-        )
-        .await?;
+        // State files: re-read after a change (nothing happens while they stay the same).
+        if let Some(state_path) = args.chain.state.clone() {
+            let sources = state_sources;
+            let watched = vec![if state_path.is_dir() {
+                server::Watched::Tree(state_path.clone())
+            } else {
+                server::Watched::File(state_path.clone())
+            }];
+            let last = std::sync::Mutex::new(authz_chain::state::fingerprint(&state_path));
+            tokio::spawn(server::watch(watched, server::POLL_INTERVAL, stopped(stop_rx.clone()), move || {
+                let now = authz_chain::state::fingerprint(&state_path);
+                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                if *last != now {
+                    *last = now;
+                    reload_state(&state_path, &sources);
+                }
+            }));
+        }
+        // Rotated serving certificates are picked up for new connections.
+        let watched = vec![
+            server::Watched::File(serving.cert_path().to_owned()),
+            server::Watched::File(serving.key_path().to_owned()),
+        ];
+        tokio::spawn(server::watch(watched, server::POLL_INTERVAL, stopped(stop_rx.clone()), move || {
+            if let Err(error) = serving.reload() {
+                tracing::error!(%error, "cannot reload the serving certificate; keeping the current one");
+            }
+        }));
+        server::serve(listener, tls, app, stopped(stop_rx), args.shutdown_grace_period).await?;
         tracing::info!("stopped");
         Ok(0)
     })
+}
+
+fn log_state(state: &ClusterState, sources: &Sources) {
+    tracing::info!(
+        bindings = sources.rbac.load().binding_count(),
+        roles = state.rbac.roles.len(),
+        cluster_roles = state.rbac.cluster_roles.len(),
+        "RBAC state loaded"
+    );
+    let stats = sources.node.read(|graph| graph.stats());
+    tracing::info!(
+        nodes = stats.nodes,
+        pods = stats.pods,
+        persistent_volumes = stats.persistent_volumes,
+        bound = stats.bound,
+        referenced = stats.referenced,
+        "Node graph loaded"
+    );
+}
+
+/// Re-reads `--state` after a change; a state that does not load keeps the last good one.
+fn reload_state(path: &Path, sources: &Sources) {
+    let loaded = ClusterState::load(path)
+        .map_err(anyhow::Error::from)
+        .and_then(|state| {
+            sources.replace_state(&state)?;
+            Ok(state)
+        });
+    match loaded {
+        Ok(state) => {
+            for warning in &state.warnings {
+                tracing::warn!("{warning}");
+            }
+            log_state(&state, sources);
+        }
+        Err(error) => {
+            tracing::error!(path = %path.display(), error = %format!("{error:#}"), "cannot reload --state; keeping the last good state")
+        }
+    }
 }
 
 /// This machine's name, for the reload metrics' identity hash.

@@ -32,7 +32,7 @@ async fn start() -> Fixture {
     let (cert, key) = ca.server().write(dir.path(), "server");
     let client_ca = dir.path().join("client-ca.crt");
     std::fs::write(&client_ca, &ca.pem).expect("write CA");
-    let (tls, _, _) = server::server_config(&ServingCert::Files { cert, key }, Some(&client_ca))
+    let (tls, _) = server::server_config(&ServingCert::Files { cert, key }, Some(&client_ca))
         .expect("TLS config");
 
     let loaded =

@@ -6,12 +6,16 @@ mod health;
 mod reload;
 mod routes;
 mod tls;
+mod watch;
 
 pub use app::App;
 pub use health::{Checks, ReadyFlag};
 pub use reload::{ChainBuilder, ConfigReloader, POLL_INTERVAL, ReloadOutcome, config_hash};
 pub use routes::{MAX_BODY_BYTES, route};
-pub use tls::{ServingCert, TlsError, crypto_provider, read_certs, server_config};
+pub use tls::{
+    ServingCert, ServingCertificate, TlsError, crypto_provider, read_certs, server_config,
+};
+pub use watch::{Watched, watch};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -6,16 +6,16 @@
 //! swapped in atomically. In-flight requests finish on the old chain; a bad file keeps it. New
 //! webhook steps start with empty caches.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use notify::{EventKind, RecursiveMode, Watcher};
 use sha2::{Digest, Sha256};
 
 use super::App;
+use super::watch::{Watched, watch};
 use crate::authz::Chain;
-use crate::config::{AuthorizationConfiguration, LoadedConfig, load_data};
+use crate::config::{AuthorizerSpec, Connection, LoadedConfig, load_data, load_webhook_connection};
 use crate::metrics::{ConfigInfoLabels, Metrics, ReloadLabels};
 
 /// How often the file is read even without a change notification.
@@ -37,7 +37,24 @@ pub enum ReloadOutcome {
 
 struct Last {
     bytes: Vec<u8>,
-    config: AuthorizationConfiguration,
+    loaded: LoadedConfig,
+    /// The kubeconfig files of the configuration's webhooks.
+    files: Vec<PathBuf>,
+}
+
+fn kubeconfig_files(loaded: &LoadedConfig) -> Vec<PathBuf> {
+    loaded
+        .chain
+        .authorizers
+        .iter()
+        .filter_map(|a| match a {
+            AuthorizerSpec::Webhook(w) => match &w.connection {
+                Connection::KubeConfigFile(path) => Some(path.clone()),
+                Connection::InCluster => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// Watches one configuration file and swaps the app's chain when it changes.
@@ -95,7 +112,8 @@ impl ConfigReloader {
             metrics,
             last: Mutex::new(Last {
                 bytes: Vec::new(),
-                config: loaded.config.clone(),
+                loaded: loaded.clone(),
+                files: kubeconfig_files(loaded),
             }),
         };
         reloader.set_config_info(&config_hash(&bytes));
@@ -113,7 +131,7 @@ impl ConfigReloader {
             Err(error) => return self.failed(format!("reading {}: {error}", self.path.display())),
         };
         if bytes == last.bytes {
-            return ReloadOutcome::Unchanged;
+            return self.check_credentials(&mut last);
         }
         // Remember the bytes first: the same bad file is not reprocessed or recounted.
         last.bytes = bytes.clone();
@@ -122,10 +140,11 @@ impl ConfigReloader {
             Ok(loaded) => loaded,
             Err(error) => return self.failed(error.to_string().replace('\n', "; ")),
         };
-        if loaded.config == last.config {
+        if loaded.config == last.loaded.config && loaded.connections == last.loaded.connections {
             return ReloadOutcome::Unchanged;
         }
-        last.config = loaded.config.clone();
+        last.files = kubeconfig_files(&loaded);
+        last.loaded = loaded.clone();
         let chain = match (self.build)(&loaded) {
             Ok(chain) => chain,
             Err(error) => return self.failed(error),
@@ -137,65 +156,54 @@ impl ConfigReloader {
         ReloadOutcome::Reloaded
     }
 
-    /// Watches the file until `shutdown` resolves: notify events on its directory (debounced) and
-    /// a poll every `poll`.
+    /// Watches the file (and the kubeconfigs and credential files it names, as they were at
+    /// start-up) until `shutdown` resolves, checking on every change and every `poll`.
     pub async fn run(
         self: Arc<Self>,
         poll: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-        let name = self.path.file_name().map(|n| n.to_owned());
-        let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            let Ok(event) = event else { return };
-            let relevant = matches!(
-                event.kind,
-                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-            ) && event.paths.iter().any(|p| {
-                let file = p.file_name();
-                file == name.as_deref()
-                    || file
-                        .and_then(|f| f.to_str())
-                        .is_some_and(|f| f.starts_with(".."))
-            });
-            if relevant {
-                let _ = tx.send(());
-            }
-        });
-        let _watcher = match watcher {
-            Ok(mut watcher) => {
-                let dir = self
-                    .path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                if let Err(error) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-                    tracing::warn!(%error, "cannot watch the configuration directory; polling only");
-                }
-                Some(watcher)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot create a file watcher; polling only");
-                None
-            }
-        };
-        let mut ticker = tokio::time::interval(poll);
-        ticker.tick().await;
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => return,
-                _ = ticker.tick() => {}
-                Some(()) = rx.recv() => {
-                    // Debounce: editors write in several steps.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    while rx.try_recv().is_ok() {}
-                }
-            }
-            let this = self.clone();
-            // Reading, validating and building is blocking work.
-            let _ = tokio::task::spawn_blocking(move || this.check()).await;
+        let mut watched = vec![Watched::File(self.path.clone())];
+        if let Ok(last) = self.last.lock() {
+            watched.extend(last.files.iter().cloned().map(Watched::File));
         }
+        let this = self.clone();
+        watch(watched, poll, shutdown, move || {
+            this.check();
+        })
+        .await;
+    }
+
+    /// Beyond upstream: the configuration is unchanged, but a kubeconfig it names (or a
+    /// certificate, key or CA that kubeconfig names) may have been rotated. New connections must
+    /// use the new credentials, so a change rebuilds the chain.
+    fn check_credentials(&self, last: &mut Last) -> ReloadOutcome {
+        if last.files.is_empty() {
+            return ReloadOutcome::Unchanged;
+        }
+        let mut connections = last.loaded.connections.clone();
+        let mut files = last.files.iter();
+        for connection in connections.iter_mut().filter(|c| c.is_some()) {
+            let Some(file) = files.next() else { break };
+            match load_webhook_connection(file) {
+                Ok(fresh) => *connection = Some(Arc::new(fresh)),
+                Err(error) => return self.failed(format!("invalid authorization config: {error}")),
+            }
+        }
+        if connections == last.loaded.connections {
+            return ReloadOutcome::Unchanged;
+        }
+        let mut loaded = last.loaded.clone();
+        loaded.connections = connections;
+        let chain = match (self.build)(&loaded) {
+            Ok(chain) => chain,
+            Err(error) => return self.failed(error),
+        };
+        last.loaded = loaded;
+        self.app.swap_chain(chain);
+        self.record("success");
+        tracing::info!(path = %self.path.display(), "webhook credentials changed; chain rebuilt");
+        ReloadOutcome::Reloaded
     }
 
     fn failed(&self, message: String) -> ReloadOutcome {

@@ -13,13 +13,35 @@ use hyper::body::Incoming;
 
 use super::App;
 use crate::authz::Decision;
+use crate::metrics::{ResultLabels, RouteLabels};
 use crate::review;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Answers one HTTP request.
+/// Answers one HTTP request, recording its latency by route and status code.
 pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let route: &'static str = match request.uri().path() {
+        "/authorize" => "/authorize",
+        "/healthz" => "/healthz",
+        "/livez" => "/livez",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        _ => "other",
+    };
+    let response = dispatch(app, request).await;
+    app.metrics()
+        .http_duration
+        .get_or_create(&RouteLabels {
+            route: route.to_owned(),
+            code: response.status().as_str().to_owned(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn dispatch(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     match path {
         "/authorize" => {
@@ -86,6 +108,20 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
     let chain = app.chain();
     let outcome = chain.evaluate(&attributes).await;
     let answer = review::answer(&review, &attributes, &outcome.verdict);
+    let result = match (outcome.verdict.decision, &outcome.verdict.error) {
+        (Decision::Allow, _) => "allowed",
+        (_, Some(_)) => "error",
+        (Decision::Deny, None) => "denied",
+        (Decision::NoOpinion, None) => "no-opinion",
+    };
+    let labels = ResultLabels {
+        result: result.to_owned(),
+    };
+    app.metrics().attempts.get_or_create(&labels).inc();
+    app.metrics()
+        .attempt_duration
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
     tracing::debug!(
         user = %attributes.user.name,
         verb = attributes.verb(),

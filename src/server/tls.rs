@@ -3,7 +3,10 @@
 //! certificate signed by one of those CAs mandatory (a caller without one fails the handshake).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use rustls::sign::CertifiedKey;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -54,20 +57,17 @@ pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Builds the server configuration. Returns it with the certificate files actually used.
+/// Builds the server configuration. The serving certificate is read through a
+/// [`ServingCertificate`], so it can be rotated while serving.
 pub fn server_config(
     cert: &ServingCert,
     client_ca: Option<&Path>,
-) -> Result<(Arc<rustls::ServerConfig>, PathBuf, PathBuf), TlsError> {
+) -> Result<(Arc<rustls::ServerConfig>, Arc<ServingCertificate>), TlsError> {
     let (cert_path, key_path) = match cert {
         ServingCert::Files { cert, key } => (cert.clone(), key.clone()),
         ServingCert::SelfSigned { dir, hosts } => ensure_self_signed(dir, hosts)?,
     };
-    let chain = read_certs(&cert_path)?;
-    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| TlsError::File {
-        path: key_path.clone(),
-        message: format!("no usable private key: {e}"),
-    })?;
+    let serving = Arc::new(ServingCertificate::load(cert_path, key_path)?);
     let builder = rustls::ServerConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()?;
     let builder = match client_ca {
@@ -90,9 +90,110 @@ pub fn server_config(
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config = builder.with_single_cert(chain, key)?;
+    let mut config = builder.with_cert_resolver(serving.clone());
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok((Arc::new(config), cert_path, key_path))
+    Ok((Arc::new(config), serving))
+}
+
+/// The serving certificate and key, re-read when their files change; each new TLS connection
+/// gets the current pair, established ones keep theirs.
+#[derive(Debug)]
+pub struct ServingCertificate {
+    cert_path: PathBuf,
+    key_path: PathBuf,
+    current: ArcSwap<CertifiedKey>,
+    // The bytes last loaded, so an unchanged pair is not rebuilt; held only while reloading.
+    last: Mutex<(Vec<u8>, Vec<u8>)>,
+}
+
+impl ServingCertificate {
+    /// Reads the pair; fails if it is unusable.
+    pub fn load(cert_path: PathBuf, key_path: PathBuf) -> Result<Self, TlsError> {
+        let (key, bytes) = read_pair(&cert_path, &key_path)?;
+        Ok(ServingCertificate {
+            cert_path,
+            key_path,
+            current: ArcSwap::from_pointee(key),
+            last: Mutex::new(bytes),
+        })
+    }
+
+    /// The certificate file.
+    pub fn cert_path(&self) -> &Path {
+        &self.cert_path
+    }
+
+    /// The key file.
+    pub fn key_path(&self) -> &Path {
+        &self.key_path
+    }
+
+    /// Re-reads the pair. `Ok(true)` when a new pair is now served; an unusable pair (a
+    /// half-written rotation, a key that does not match) keeps the old one and is an error.
+    pub fn reload(&self) -> Result<bool, TlsError> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let cert = std::fs::read(&self.cert_path).map_err(|e| file_error(&self.cert_path, &e))?;
+        let key = std::fs::read(&self.key_path).map_err(|e| file_error(&self.key_path, &e))?;
+        if last.0 == cert && last.1 == key {
+            return Ok(false);
+        }
+        let (certified, bytes) = read_pair(&self.cert_path, &self.key_path)?;
+        self.current.store(Arc::new(certified));
+        *last = bytes;
+        tracing::info!(cert = %self.cert_path.display(), "serving certificate reloaded");
+        Ok(true)
+    }
+}
+
+impl rustls::server::ResolvesServerCert for ServingCertificate {
+    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.current.load_full())
+    }
+}
+
+fn file_error(path: &Path, error: &std::io::Error) -> TlsError {
+    TlsError::File {
+        path: path.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+/// Parses a certificate chain and its key into a rustls pair, checking that they belong together.
+fn read_pair(
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(CertifiedKey, (Vec<u8>, Vec<u8>)), TlsError> {
+    let cert_bytes = std::fs::read(cert_path).map_err(|e| file_error(cert_path, &e))?;
+    let key_bytes = std::fs::read(key_path).map_err(|e| file_error(key_path, &e))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::File {
+            path: cert_path.to_owned(),
+            message: format!("cannot read PEM certificates: {e}"),
+        })?;
+    if chain.is_empty() {
+        return Err(TlsError::File {
+            path: cert_path.to_owned(),
+            message: "no certificate found".into(),
+        });
+    }
+    let key = PrivateKeyDer::from_pem_slice(&key_bytes).map_err(|e| TlsError::File {
+        path: key_path.to_owned(),
+        message: format!("no usable private key: {e}"),
+    })?;
+    let signing = crypto_provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| TlsError::File {
+            path: key_path.to_owned(),
+            message: format!("unusable private key: {e}"),
+        })?;
+    let certified = CertifiedKey::new(chain, signing);
+    certified.keys_match().map_err(|e| TlsError::File {
+        path: key_path.to_owned(),
+        message: format!("the key does not match the certificate: {e}"),
+    })?;
+    Ok((certified, (cert_bytes, key_bytes)))
 }
 
 /// Reads every certificate of a PEM file.

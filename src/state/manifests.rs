@@ -62,6 +62,24 @@ pub fn read_manifests(path: &Path) -> Result<Vec<Manifest>, ManifestError> {
     Ok(manifests)
 }
 
+/// The manifest files under `path` with their sizes and modification times: equal fingerprints
+/// mean nothing to re-read. Unreadable paths give an empty fingerprint.
+pub fn fingerprint(path: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut files = Vec::new();
+    if collect_files(path, &mut files, true).is_err() {
+        return Vec::new();
+    }
+    files
+        .into_iter()
+        .map(|file| {
+            let meta = std::fs::metadata(&file).ok();
+            let len = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+            let modified = meta.and_then(|m| m.modified().ok());
+            (file, len, modified)
+        })
+        .collect()
+}
+
 fn collect_files(
     path: &Path,
     files: &mut Vec<PathBuf>,

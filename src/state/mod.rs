@@ -7,5 +7,5 @@ mod manifests;
 mod snapshot;
 
 pub use aggregation::aggregate_cluster_roles;
-pub use manifests::{Manifest, ManifestError, read_manifests};
+pub use manifests::{Manifest, ManifestError, fingerprint, read_manifests};
 pub use snapshot::{ClusterState, StateError};
