@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 
 use common::downstream::{Behavior, Downstream};
 use common::https::{client_config, send};
+use common::serve::Serve;
 use common::*;
 use serde_json::{Value, json};
 
@@ -184,40 +183,13 @@ async fn through_eval() {
 async fn through_serve() {
     let seed = seed().await;
     let cert_dir = seed.dir.path().join("certs");
-    let mut child = binary()
-        .args([
-            "--log-format",
-            "json",
-            "serve",
-            "--bind-address",
-            "127.0.0.1",
-            "--secure-port",
-            "0",
-            "--authorization-config",
-        ])
-        .arg(&seed.config)
-        .arg("--cert-dir")
-        .arg(&cert_dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                && let Some(address) = entry["fields"]["address"].as_str()
-            {
-                let _ = tx.send(address.to_owned());
-            }
-        }
-    });
-    let address: std::net::SocketAddr = rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("serve started")
-        .parse()
-        .expect("address");
+    let serve = Serve::start([
+        std::ffi::OsStr::new("--authorization-config"),
+        seed.config.as_os_str(),
+        std::ffi::OsStr::new("--cert-dir"),
+        cert_dir.as_os_str(),
+    ]);
+    let address = serve.address;
     let ca = std::fs::read_to_string(cert_dir.join("authz-chain-ca.crt")).expect("CA");
     let tls = client_config(&ca, None, &[b"h2", b"http/1.1"]);
     for (review, want) in cases() {
@@ -262,8 +234,5 @@ async fn through_serve() {
     ] {
         assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
     }
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    assert_eq!(serve.stop(), Some(0));
 }

@@ -39,6 +39,9 @@ pub struct WebhookConnection {
     pub token: Option<String>,
     /// File the bearer token is (re-)read from.
     pub token_file: Option<PathBuf>,
+    /// Every file this connection was read from besides the kubeconfig (CA, certificate, key,
+    /// token file), so that a rotation of any of them can be noticed.
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -120,6 +123,7 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
         serde_saphyr::from_str(&text).map_err(|e| fail(format!("yaml: {e}")))?
     };
     let base = path.parent().unwrap_or(Path::new("/"));
+    let mut files = Vec::new();
     if config.current_context.is_empty() {
         return Err(fail(
             "invalid configuration: no current-context is set".into(),
@@ -153,7 +157,7 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
             context.cluster
         )));
     }
-    let material =
+    let mut material =
         |data: &str, file: &str, what: &str| -> Result<Option<Vec<u8>>, KubeconfigError> {
             if !data.is_empty() {
                 return base64::engine::general_purpose::STANDARD
@@ -165,6 +169,7 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
                 return Ok(None);
             }
             let resolved = base.join(file);
+            files.push(resolved.clone());
             std::fs::read(&resolved).map(Some).map_err(|e| {
                 fail(format!(
                     "unable to read {what} {}: {}",
@@ -213,6 +218,7 @@ pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, Kubecon
         client_certificate,
         client_key,
         token: (!user.token.is_empty()).then_some(user.token),
+        files: files.into_iter().chain(token_file.clone()).collect(),
         token_file,
     })
 }

@@ -166,6 +166,9 @@ impl ConfigReloader {
         let mut watched = vec![Watched::File(self.path.clone())];
         if let Ok(last) = self.last.lock() {
             watched.extend(last.files.iter().cloned().map(Watched::File));
+            for connection in last.loaded.connections.iter().flatten() {
+                watched.extend(connection.files.iter().cloned().map(Watched::File));
+            }
         }
         let this = self.clone();
         watch(watched, poll, shutdown, move || {

@@ -162,10 +162,7 @@ fn file_error(path: &Path, error: &std::io::Error) -> TlsError {
 type PairBytes = (Vec<u8>, Vec<u8>);
 
 /// Parses a certificate chain and its key into a rustls pair, checking that they belong together.
-fn read_pair(
-    cert_path: &Path,
-    key_path: &Path,
-) -> Result<(CertifiedKey, PairBytes), TlsError> {
+fn read_pair(cert_path: &Path, key_path: &Path) -> Result<(CertifiedKey, PairBytes), TlsError> {
     let cert_bytes = std::fs::read(cert_path).map_err(|e| file_error(cert_path, &e))?;
     let key_bytes = std::fs::read(key_path).map_err(|e| file_error(key_path, &e))?;
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_bytes)

@@ -66,3 +66,4 @@ pub fn config_with(types: &[&str]) -> String {
 pub mod downstream;
 pub mod https;
 pub mod pki;
+pub mod serve;

@@ -108,6 +108,7 @@ impl InClusterPaths {
             client_certificate: None,
             client_key: None,
             token: None,
+            files: vec![ca_path, token_file.clone()],
             token_file: Some(token_file),
         })
     }
