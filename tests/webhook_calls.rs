@@ -339,7 +339,11 @@ async fn every_kind_of_answer() {
                 _ => problems.push(format!("error {error:?}, want {:?}", case.error)),
             }
             if downstream.calls() != case.calls {
-                problems.push(format!("{} calls, want {}", downstream.calls(), case.calls));
+                problems.push(format!(
+                    "{} calls, want {} (last error {error:?})",
+                    downstream.calls(),
+                    case.calls
+                ));
             }
             if elapsed < case.elapsed.0 || elapsed > case.elapsed.1 {
                 problems.push(format!("took {elapsed:.2}s, want {:?}", case.elapsed));

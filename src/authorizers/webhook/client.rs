@@ -366,8 +366,9 @@ fn transport_error(url: &str, error: &hyper_util::client::legacy::Error) -> Call
     CallError::new(kind, message)
 }
 
-/// Walks the error chain for a connection reset (a peer that closes without a reset, which Go
-/// reports as `EOF`, is not retried upstream either).
+/// Walks the error chain for a connection reset or a lost HTTP/2 connection (a peer that closes
+/// an HTTP/1.1 connection without a reset, which Go reports as `EOF`, is not retried upstream
+/// either).
 fn source_is_reset(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(e) = current {
@@ -378,6 +379,13 @@ fn source_is_reset(error: &(dyn std::error::Error + 'static)) -> bool {
                     | std::io::ErrorKind::ConnectionAborted
                     | std::io::ErrorKind::BrokenPipe
             )
+        {
+            return true;
+        }
+        // HTTP/2: a connection that dies under pending streams cancels them ("connection
+        // closed"), Go's `http2: client connection lost`, which upstream retries.
+        if let Some(hyper_error) = e.downcast_ref::<hyper::Error>()
+            && hyper_error.is_canceled()
         {
             return true;
         }
