@@ -13,7 +13,8 @@ use crate::authorizers::rbac::{RbacAuthorizer, RbacIndex};
 use crate::authorizers::webhook::{InClusterPaths, WebhookCall, WebhookError};
 use crate::authz::guard::{Backoff, Guard, GuardConfig, MatchConditions};
 use crate::authz::{
-    AlwaysAllow, AlwaysDeny, Authorize, Chain, Decision, Instrumented, Link, Superuser,
+    AlwaysAllow, AlwaysDeny, Authorize, Chain, Decision, Instrumented, Link, StandIn,
+    StandInAnswer, Superuser,
 };
 use crate::config::{
     AuthorizerSpec, FailurePolicy, LoadedConfig, SarVersion, WebhookConnection, WebhookSpec,
@@ -77,6 +78,21 @@ pub struct ChainOptions {
     pub in_cluster: Option<InClusterPaths>,
     /// The feature gates (`--feature-gates`) the Node authorizer's branches follow.
     pub feature_gates: FeatureGates,
+    /// Whether webhook steps call their webhook (always, except in `replay --webhooks`).
+    pub webhooks: WebhookMode,
+}
+
+/// How `type: Webhook` steps are built. This is the only switch replay needs in the chain: every
+/// other step is the same as in `serve`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum WebhookMode {
+    /// Call the webhook through its guard (matchConditions, cache, retries, failure policy).
+    #[default]
+    Call,
+    /// Replace each webhook by a [`StandIn`]: its matchConditions still run, but where the
+    /// webhook would be called the step answers this instead, and the chain reports it in
+    /// `ChainVerdict::stand_in`. No connection is set up.
+    StandIn(StandInAnswer),
 }
 
 impl Default for ChainOptions {
@@ -87,6 +103,7 @@ impl Default for ChainOptions {
             backoff: Backoff::default(),
             in_cluster: None,
             feature_gates: FeatureGates::default(),
+            webhooks: WebhookMode::Call,
         }
     }
 }
@@ -169,12 +186,21 @@ pub fn build_chain(
 }
 
 /// A webhook step: the client, guarded by matchConditions, cache, retries, timeout and the
-/// failure policy.
+/// failure policy; or, with [`WebhookMode::StandIn`], a stand-in behind the same matchConditions.
 fn build_webhook(
     spec: &WebhookSpec,
     connection: Option<&WebhookConnection>,
     options: &ChainOptions,
 ) -> Result<Arc<dyn Authorize>, WebhookError> {
+    let conditions: Option<Arc<dyn MatchConditions>> =
+        crate::authorizers::webhook::conditions(&spec.match_conditions);
+    let failure_policy = match spec.failure_policy {
+        FailurePolicy::NoOpinion => Decision::NoOpinion,
+        FailurePolicy::Deny => Decision::Deny,
+    };
+    if let WebhookMode::StandIn(answer) = options.webhooks {
+        return Ok(Arc::new(StandIn::new(answer, failure_policy, conditions)));
+    }
     let version = match spec.sar_version {
         SarVersion::V1 => ReviewVersion::V1,
         SarVersion::V1beta1 => ReviewVersion::V1beta1,
@@ -193,18 +219,13 @@ fn build_webhook(
     let config = GuardConfig {
         name: spec.name.clone(),
         kind: "Webhook",
-        failure_policy: match spec.failure_policy {
-            FailurePolicy::NoOpinion => Decision::NoOpinion,
-            FailurePolicy::Deny => Decision::Deny,
-        },
+        failure_policy,
         authorized_ttl: spec.authorized_ttl.map(|d| d.to_std()),
         unauthorized_ttl: spec.unauthorized_ttl.map(|d| d.to_std()),
         timeout,
         backoff: options.backoff,
         cache_key: spec_key,
     };
-    let conditions: Option<Arc<dyn MatchConditions>> =
-        crate::authorizers::webhook::conditions(&spec.match_conditions);
     Ok(Arc::new(Guard::new(
         config,
         call,

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod field;
 pub mod go;
 pub mod metrics;
+pub mod replay;
 pub mod review;
 pub mod samples;
 pub mod server;

@@ -1,5 +1,8 @@
-//! The `authz-chain` command line: `serve`, `check` and `eval`. Parses flags, wires the library
-//! together and passes a signal future to the server; nothing else.
+//! The `authz-chain` command line: `serve`, `check`, `eval` and `replay`. Parses flags, wires the
+//! library together and passes a signal future to the server; nothing else.
+
+#[path = "cli/replay.rs"]
+mod replay_cli;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -58,6 +61,8 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
+    /// Replay audit logs through a candidate chain and report the decisions that would change.
+    Replay(Box<replay_cli::ReplayArgs>),
 }
 
 #[derive(Args)]
@@ -154,6 +159,7 @@ fn run(command: Command) -> Result<i32> {
         } => Ok(check(&authorization_config)),
         Command::Eval { chain, input } => eval_command(&chain, &input),
         Command::Serve(args) => serve(args),
+        Command::Replay(args) => replay_cli::replay_command(*args),
     }
 }
 

@@ -4,9 +4,14 @@
 //! error; earlier NoOpinion reasons and errors are dropped. NoOpinion moves on. When every link
 //! says NoOpinion (or there are none), the result is NoOpinion with the non-empty reasons joined
 //! by newlines and the errors aggregated.
+//!
+//! The chain also notes the first link that answered through a replay stand-in
+//! ([`super::StandIn`]): `serve` and `eval` never have one, and replay uses it to mark decisions
+//! that rest on a webhook nobody called.
 
 use std::sync::Arc;
 
+use super::standin::is_stand_in;
 use super::{Authorize, AuthzError, Decision, Reason, Request, Verdict};
 
 /// One named step of a chain.
@@ -42,6 +47,9 @@ pub struct ChainVerdict {
     pub verdict: Verdict,
     /// The name of the link that allowed or denied; `None` when every link said NoOpinion.
     pub decided_by: Option<Arc<str>>,
+    /// The first link asked that answered through a replay stand-in instead of calling its
+    /// webhook; `None` outside replay.
+    pub stand_in: Option<Arc<str>>,
 }
 
 impl Chain {
@@ -59,13 +67,18 @@ impl Chain {
     pub async fn evaluate(&self, request: &Request) -> ChainVerdict {
         let mut reasons: Vec<Reason> = Vec::new();
         let mut errors: Vec<AuthzError> = Vec::new();
+        let mut stand_in: Option<Arc<str>> = None;
         for link in &self.links {
             let verdict = link.authorizer.authorize(request).resolve().await;
+            if stand_in.is_none() && is_stand_in(&verdict) {
+                stand_in = Some(link.name.clone());
+            }
             match verdict.decision {
                 Decision::Allow | Decision::Deny => {
                     return ChainVerdict {
                         verdict,
                         decided_by: Some(link.name.clone()),
+                        stand_in,
                     };
                 }
                 Decision::NoOpinion => {
@@ -94,6 +107,7 @@ impl Chain {
                 error: AuthzError::aggregate(errors),
             },
             decided_by: None,
+            stand_in,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod guard;
 mod instrumented;
 mod request;
 pub mod selector;
+mod standin;
 pub mod text;
 mod verdict;
 
@@ -17,4 +18,5 @@ pub use builtin::{AlwaysAllow, AlwaysDeny, Superuser};
 pub use chain::{Chain, ChainVerdict, Link};
 pub use instrumented::Instrumented;
 pub use request::{Attributes, NonResourceAttributes, Request, ResourceAttributes, UserInfo};
+pub use standin::{STAND_IN_REASONS, StandIn, StandInAnswer, is_stand_in};
 pub use verdict::{AuthzError, Decision, Reason, Verdict};
