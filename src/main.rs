@@ -73,7 +73,7 @@ struct ChainArgs {
     authorization_config: Option<PathBuf>,
     /// Cluster state: a manifest file or a directory of them (YAML or JSON, `kubectl get -o`
     /// output). Without it, the embedded quickstart state (config-samples/quickstart/state) is
-    /// used.
+    /// used, except by `serve` in live mode (--kubeconfig, or running in a pod).
     #[arg(long)]
     state: Option<PathBuf>,
     /// Members of this group are allowed before any configured authorizer, as kube-apiserver does
@@ -114,6 +114,12 @@ struct ServeArgs {
     /// PEM bundle of CAs; when set, every caller must present a client certificate they signed.
     #[arg(long)]
     client_ca_file: Option<PathBuf>,
+    /// Live mode: list and watch RBAC and node-graph objects from the cluster this kubeconfig
+    /// names (its current context). In a pod, the service account is used when neither this nor
+    /// --state is given.
+    #[cfg(feature = "live")]
+    #[arg(long, conflicts_with = "state")]
+    kubeconfig: Option<PathBuf>,
     /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     shutdown_grace_period: Duration,
@@ -193,8 +199,9 @@ impl Loaded {
     }
 }
 
-/// Loads the configuration and state named by the flags (or the embedded quickstart).
-fn load(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<Loaded> {
+/// Loads the configuration and state named by the flags (or the embedded quickstart). With
+/// `live`, the state starts empty: the cluster's watches fill it.
+fn load(args: &ChainArgs, metrics: &Arc<Metrics>, live: bool) -> Result<Loaded> {
     let (config, file) = match &args.authorization_config {
         Some(path) => {
             let bytes =
@@ -213,6 +220,7 @@ fn load(args: &ChainArgs, metrics: &Arc<Metrics>) -> Result<Loaded> {
         }
     };
     let state = match &args.state {
+        _ if live => ClusterState::default(),
         Some(path) => ClusterState::load(path)
             .with_context(|| format!("loading --state {}", path.display()))?,
         None => {
@@ -249,7 +257,7 @@ fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
         .build()?;
     // Webhook clients need a runtime when they are built.
     let _entered = runtime.enter();
-    let chain = load(args, &Arc::new(Metrics::new()))?.chain()?;
+    let chain = load(args, &Arc::new(Metrics::new()), false)?.chain()?;
     let text = if input == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -283,8 +291,13 @@ fn serve(args: ServeArgs) -> Result<i32> {
         .build()?;
     let _entered = runtime.enter();
     let metrics = Arc::new(Metrics::new());
-    let loaded = load(&args.chain, &metrics)?;
+    #[cfg(feature = "live")]
+    let live = live_access(&args);
+    #[cfg(not(feature = "live"))]
+    let live: Option<()> = None;
+    let loaded = load(&args.chain, &metrics, live.is_some())?;
     let chain = loaded.chain()?;
+    let sources = loaded.sources.clone();
     let cert = match (&args.tls_cert_file, &args.tls_private_key_file) {
         (Some(cert), Some(key)) => ServingCert::Files {
             cert: cert.clone(),
@@ -320,6 +333,24 @@ fn serve(args: ServeArgs) -> Result<i32> {
             "serving SubjectAccessReviews on POST /authorize"
         );
         let app = Arc::new(App::new(chain, metrics.clone()));
+        // Watchers run until this guard is dropped, after the server has stopped.
+        #[cfg(feature = "live")]
+        let _live = match &live {
+            Some(access) => {
+                tracing::info!(%access, "live mode: watching the cluster's RBAC and node objects");
+                let client = authz_chain::state::live::connect(access).await?;
+                Some(authz_chain::state::live::LiveState::start(
+                    &client,
+                    &sources,
+                    app.readiness(),
+                    &metrics,
+                    args.chain.feature_gates,
+                ))
+            }
+            None => None,
+        };
+        #[cfg(not(feature = "live"))]
+        let _ = (&live, &sources);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -421,6 +452,18 @@ fn reload_state(path: &Path, sources: &Sources) {
         Err(error) => {
             tracing::error!(path = %path.display(), error = %format!("{error:#}"), "cannot reload --state; keeping the last good state")
         }
+    }
+}
+
+/// Where live mode reads the cluster from: `--kubeconfig`, or the pod's service account when
+/// running in a cluster without `--state`; `None` for the file-based modes.
+#[cfg(feature = "live")]
+fn live_access(args: &ServeArgs) -> Option<authz_chain::state::live::ClusterAccess> {
+    use authz_chain::state::live::ClusterAccess;
+    match (&args.kubeconfig, &args.chain.state) {
+        (Some(path), _) => Some(ClusterAccess::Kubeconfig(path.clone())),
+        (None, None) => ClusterAccess::detect_in_cluster(),
+        (None, Some(_)) => None,
     }
 }
 

@@ -108,7 +108,8 @@ pub fn replay_command(args: ReplayArgs) -> Result<i32> {
             superuser_group: args.superuser_group.clone(),
             feature_gates: args.feature_gates,
         };
-        let mut loaded = load(&chain_args, &metrics).with_context(|| format!("{side} chain"))?;
+        let mut loaded =
+            load(&chain_args, &metrics, false).with_context(|| format!("{side} chain"))?;
         loaded.options.webhooks = mode;
         let chain = build_chain(&loaded.config, &loaded.sources, &loaded.options)
             .with_context(|| format!("{side} chain"))?;

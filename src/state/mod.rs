@@ -1,8 +1,11 @@
-//! Cluster state: the objects authorizers decide over, and the sources that fill them. For now the
-//! source is manifest files (`--state`); the RBAC index is published as an immutable snapshot that
-//! readers load without ever waiting for a writer.
+//! Cluster state: the objects authorizers decide over, and the sources that fill them: manifest
+//! files (`--state`), or the cluster itself through list/watch (`live`, cargo feature `live`).
+//! The RBAC index is published as an immutable snapshot that readers load without ever waiting
+//! for a writer.
 
 mod aggregation;
+#[cfg(feature = "live")]
+pub mod live;
 mod manifests;
 mod snapshot;
 

@@ -65,5 +65,6 @@ pub fn config_with(types: &[&str]) -> String {
 
 pub mod downstream;
 pub mod https;
+pub mod kube_api;
 pub mod pki;
 pub mod serve;
