@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::graph::{BoundKind, Path, Target};
-use super::nodes::refusal;
 use super::refs::RefKind;
+use super::refusal::refusal;
 use super::rules::{StaticRules, node_rules};
 use super::{FeatureGates, NodeGraphStore};
 use crate::authz::text::{bytes_eq, str_eq};
@@ -217,12 +217,12 @@ impl NodeAuthorizer {
             self.graph.read(
                 |graph| match graph.check(node, target, &r.namespace, &r.name) {
                     Path::Found => Ok(()),
-                    Path::Missing(reason) => Err(reason.cloned()),
+                    Path::Missing(reason) => Err(reason.map(|r| r.reason())),
                 },
             );
         match path {
             Ok(()) => allow(),
-            Err(Some(reason)) => Verdict::no_opinion(Reason::Shared(reason)),
+            Err(Some(reason)) => Verdict::no_opinion(reason),
             Err(None) => Verdict::no_opinion(Reason::Owned(refusal(node))),
         }
     }

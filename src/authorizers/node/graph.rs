@@ -19,6 +19,7 @@ use smallvec::SmallVec;
 use super::nodes::{NodeId, NodeSet, NodeTable};
 use super::records::{BoundRecord, PodRecord, PvRecord, Vertex};
 use super::refs::{RefKind, visit_pod_references, visit_pv_secrets};
+use super::refusal::Refusal;
 use super::table::{Key, NsName, Table};
 
 pub use super::records::BoundKind;
@@ -44,7 +45,7 @@ pub enum Path<'g> {
     /// The object reaches the node.
     Found,
     /// It does not; for a node the graph knows, its refusal reason, formatted once.
-    Missing(Option<&'g std::sync::Arc<str>>),
+    Missing(Option<&'g Refusal>),
 }
 
 /// Sizes, for logs and tests.

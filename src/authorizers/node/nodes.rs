@@ -3,16 +3,15 @@
 //! [`NodeTable`] gives every node name that something is bound to a small number, counts the
 //! bindings (pods, VolumeAttachments, ResourceSlices, PodCertificateRequests), and forgets the
 //! name when the last binding goes, as upstream drops a node vertex whose last edge is removed.
-//! It also keeps each node's refusal reason, formatted once, so refusing does not allocate.
+//! It also keeps each node's refusal reason (see `refusal.rs`), so refusing does not allocate.
 //!
 //! [`NodeSet`] is the destination index of one object: which nodes reach it, and along how many
 //! paths. It is sorted by node number; membership is a short scan, or one bit of a bitmap kept
 //! for sets of more than a few nodes (a secret every node uses).
 
-use std::sync::Arc;
-
 use smallvec::SmallVec;
 
+use super::refusal::Refusal;
 use super::table::{Key, Keyed, Table};
 
 /// A node's number in its [`NodeTable`].
@@ -24,7 +23,7 @@ struct NodeSlot {
     /// How many objects are bound to the node.
     bindings: u32,
     /// `no relationship found between node '<name>' and this object`.
-    refused: Arc<str>,
+    refused: Refusal,
 }
 
 impl Keyed for NodeSlot {
@@ -44,11 +43,6 @@ pub(super) struct NodeTable {
     slots: Table<NodeSlot>,
 }
 
-/// The graph check's refusal, for a node with `name`.
-pub(super) fn refusal(name: &str) -> String {
-    format!("no relationship found between node '{name}' and this object")
-}
-
 impl NodeTable {
     /// The number of the node named `name`, if anything is bound to it.
     #[inline]
@@ -66,7 +60,7 @@ impl NodeTable {
             None => self.slots.insert(NodeSlot {
                 name: name.into(),
                 bindings: 1,
-                refused: refusal(name).into(),
+                refused: Refusal::for_node(name),
             }),
         }
     }
@@ -82,7 +76,7 @@ impl NodeTable {
 
     /// The refusal reason of node `id`.
     #[inline]
-    pub fn refused(&self, id: NodeId) -> &Arc<str> {
+    pub fn refused(&self, id: NodeId) -> &Refusal {
         &self.slots.get(id).refused
     }
 
@@ -256,7 +250,7 @@ mod tests {
         let b = table.bind("b");
         assert_eq!(table.name(b), "b");
         assert_eq!(
-            &**table.refused(a),
+            table.refused(a).as_str(),
             "no relationship found between node 'a' and this object"
         );
         table.unbind(a);

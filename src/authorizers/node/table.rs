@@ -23,7 +23,7 @@ pub(super) struct Key<'a> {
 impl Hash for Key<'_> {
     /// Three hasher calls: the kind and both lengths in one word (which also separates the
     /// two strings), then the bytes of each.
-    #[inline]
+    #[inline(always)]
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(
             u64::from(self.kind) << 56
@@ -36,7 +36,7 @@ impl Hash for Key<'_> {
 }
 
 impl Key<'_> {
-    #[inline]
+    #[inline(always)]
     fn same(&self, other: &Key<'_>) -> bool {
         self.kind == other.kind
             && str_eq(self.name, other.name)
@@ -103,12 +103,13 @@ impl<T> Default for Table<T> {
 }
 
 impl<T: Keyed> Table<T> {
+    #[inline(always)]
     fn hash(&self, key: &Key<'_>) -> u64 {
         self.hasher.hash_one(key)
     }
 
     /// The slot of the record with `key`.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, key: Key<'_>) -> Option<u32> {
         let hash = self.hash(&key);
         self.index
