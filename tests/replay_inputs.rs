@@ -1,5 +1,6 @@
 //! `replay` input forms on a small made-up log: plain, gzip, stdin, rotated directories,
-//! pretty-printed lists, events without apiVersion/kind, duplicate stages, malformed lines.
+//! pretty-printed lists, events without apiVersion/kind, duplicate stages, malformed lines, and
+//! an output that stops accepting the report.
 
 mod common;
 mod replay_fixture;
@@ -109,4 +110,56 @@ fn malformed_lines_are_counted_and_skipped() {
     assert_eq!(errors[1], "line break inside a string");
     assert_eq!(errors[2], "not an audit event: kind `Pod`");
     assert_eq!(errors[3], "not an audit event: no auditID");
+}
+
+/// An output that refuses every write, as a closed pipe does (`replay ... | head`).
+struct ClosedPipe;
+
+impl std::io::Write for ClosedPipe {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_closed_output_stops_the_replay_with_an_error() {
+    use authz_chain::authz::Chain;
+    use authz_chain::replay::{self, Chains, Evaluator, Options, Output, ReplayError, Source};
+
+    // Far more batches than the queues between the reader, the worker and the writer hold.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text: String = (0..40_000)
+        .map(|i| {
+            format!(
+                "{{\"auditID\":\"id-{i}\",\"stage\":\"ResponseComplete\",\"verb\":\"get\",\"requestURI\":\"/healthz\",\"user\":{{\"username\":\"u\"}}}}\n"
+            )
+        })
+        .collect();
+    let log = write_file(dir.path(), "audit.log", &text);
+    let chains = Chains {
+        candidate: Evaluator::new(Chain::default(), None),
+        baseline: None,
+        webhooks_skipped: false,
+    };
+    let options = Options {
+        output: Output::Ndjson,
+        workers: 1,
+        ..Options::default()
+    };
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = replay::run(&[Source::File(log)], &chains, &options, &mut ClosedPipe);
+        let _ = done_tx.send(result.map(|_| ()));
+    });
+    let result = done_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("replay still running a minute after its output closed");
+    assert!(
+        matches!(&result, Err(ReplayError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe),
+        "{result:?}"
+    );
 }

@@ -256,7 +256,10 @@ pub fn run(
     let workers = options.workers.max(1);
     let (work_tx, work_rx) = sync_channel::<Batch>(workers * 2);
     let (done_tx, done_rx) = sync_channel::<Processed>(workers * 2);
-    let work_rx = Mutex::new(work_rx);
+    // Shared by the workers only: when the last of them stops (after the output failed), the
+    // receiver is dropped and the reader's next send fails, so it stops too instead of waiting on
+    // a full queue forever.
+    let work_rx = Arc::new(Mutex::new(work_rx));
     let mut dedupe = Dedupe::new(options.window, options.memory);
     let mut failed: Option<std::io::Error> = None;
     let with_baseline = chains.baseline.is_some();
@@ -269,13 +272,13 @@ pub fn run(
             })
             .map_err(ReplayError::Thread)?;
         for i in 0..workers {
-            let (rx, tx, names) = (&work_rx, done_tx.clone(), &names);
+            let (rx, tx, names) = (work_rx.clone(), done_tx.clone(), &names);
             std::thread::Builder::new()
                 .name(format!("replay-worker-{i}"))
-                .spawn_scoped(scope, move || work(rx, &tx, names, chains))
+                .spawn_scoped(scope, move || work(&rx, &tx, names, chains))
                 .map_err(ReplayError::Thread)?;
         }
-        drop(done_tx);
+        drop((done_tx, work_rx));
         let mut waiting: BTreeMap<u64, Vec<(u32, Item)>> = BTreeMap::new();
         let mut next = 0u64;
         let mut collector = Collector {
