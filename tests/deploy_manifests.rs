@@ -1,0 +1,644 @@
+//! `deploy/` agrees with the code it deploys: both AuthorizationConfigurations (kube-apiserver's
+//! and the ConfigMap's) pass `authz-chain check`; the ClusterRole grants `list` and `watch` on
+//! exactly the kinds the live source watches; the Deployment's flags are `serve`'s, and its
+//! ports, probes, volumes and grace period line up with the Service, the NetworkPolicy and the
+//! flags; and the Deployment's own command line, run on loopback, serves and stops cleanly.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::https::{client_config, send};
+use common::pki::Ca;
+use common::*;
+use serde_json::{Value, json};
+
+/// Where kube-apiserver's files go on a control-plane node, as they name each other.
+const APISERVER_DIR: &str = "/etc/kubernetes/authz-chain";
+
+/// The kinds the live source lists and watches: (API group, resource).
+const WATCHED: [(&str, &str); 9] = [
+    ("rbac.authorization.k8s.io", "roles"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "rolebindings"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("", "pods"),
+    ("", "persistentvolumes"),
+    ("storage.k8s.io", "volumeattachments"),
+    ("resource.k8s.io", "resourceslices"),
+    ("certificates.k8s.io", "podcertificaterequests"),
+];
+
+fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every YAML document of a file (empty documents dropped).
+fn documents(path: &Path) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(&read(path))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_iter()
+        .filter(|doc| !doc.is_null())
+        .collect()
+}
+
+/// The in-cluster objects: every file `kustomization.yaml` lists, which must be every YAML file
+/// at the top of `deploy/` (so `kubectl apply -k` leaves none out).
+fn cluster_objects() -> Vec<Value> {
+    let dir = deploy_dir();
+    let kustomization = documents(&dir.join("kustomization.yaml"));
+    let listed: BTreeSet<String> = kustomization[0]["resources"]
+        .as_array()
+        .expect("kustomization resources")
+        .iter()
+        .map(|r| r.as_str().expect("resource").to_owned())
+        .collect();
+    let present: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("deploy/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8")
+        })
+        .filter(|name| name.ends_with(".yaml") && name != "kustomization.yaml")
+        .collect();
+    assert_eq!(
+        listed, present,
+        "kustomization.yaml must list every manifest"
+    );
+    listed
+        .iter()
+        .flat_map(|name| documents(&dir.join(name)))
+        .collect()
+}
+
+/// The one object of `kind`.
+fn the<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<&Value> = objects.iter().filter(|o| o["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "expected exactly one {kind}");
+    found[0]
+}
+
+fn text<'a>(value: &'a Value, what: &str) -> &'a str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: expected a string, found {value}"))
+}
+
+fn strings(value: &Value, what: &str) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: expected a list, found {value}"))
+        .iter()
+        .map(|v| text(v, what).to_owned())
+        .collect()
+}
+
+/// The Deployment's only container.
+fn container(objects: &[Value]) -> &Value {
+    let containers = the(objects, "Deployment")["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .expect("containers");
+    assert_eq!(containers.len(), 1);
+    &containers[0]
+}
+
+/// `serve`'s flags from the container's args (`--flag=value`), in order.
+fn serve_flags(container: &Value) -> Vec<(String, String)> {
+    let args = strings(&container["args"], "args");
+    assert_eq!(args[0], "serve", "the container must run `serve`: {args:?}");
+    args[1..]
+        .iter()
+        .map(|arg| {
+            let (flag, value) = arg
+                .split_once('=')
+                .unwrap_or_else(|| panic!("write flags as --flag=value: {arg}"));
+            assert!(flag.starts_with("--"), "not a flag: {arg}");
+            (flag.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+fn flag<'a>(flags: &'a [(String, String)], name: &str) -> &'a str {
+    flags
+        .iter()
+        .find(|(flag, _)| flag == name)
+        .map(|(_, value)| value.as_str())
+        .unwrap_or_else(|| panic!("the Deployment does not pass {name}"))
+}
+
+/// A container port given by number or by name.
+fn resolve_port(container: &Value, port: &Value) -> u64 {
+    if let Some(number) = port.as_u64() {
+        return number;
+    }
+    let name = text(port, "port");
+    container["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no container port named {name}"))["containerPort"]
+        .as_u64()
+        .expect("containerPort")
+}
+
+/// The volume mounted at the directory of `file`, and that file's name in it.
+fn volume_of<'a>(objects: &'a [Value], file: &str) -> (&'a Value, String) {
+    let (dir, name) = file.rsplit_once('/').expect("absolute path");
+    let mount = container(objects)["volumeMounts"]
+        .as_array()
+        .expect("volumeMounts")
+        .iter()
+        .find(|m| m["mountPath"] == dir)
+        .unwrap_or_else(|| panic!("nothing is mounted at {dir}"));
+    // A subPath mount would never see ConfigMap or Secret updates, which serve reloads.
+    assert!(mount.get("subPath").is_none(), "{dir}: no subPath");
+    assert_eq!(mount["readOnly"], true, "{dir}");
+    let volume = the(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("the mount's volume");
+    (volume, name.to_owned())
+}
+
+/// Seconds of a `--shutdown-grace-period` value as the Deployment writes it (`30s`).
+fn seconds(value: &str) -> u64 {
+    value
+        .strip_suffix('s')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("write the grace period in whole seconds: {value}"))
+}
+
+/// Runs `authz-chain check` on `config` and asserts it is valid.
+fn assert_checks(config: &Path, what: &str) {
+    let output = binary()
+        .args([
+            "check",
+            "--authorization-config",
+            config.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("run check");
+    assert!(
+        output.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok\n", "{what}");
+}
+
+#[test]
+fn kube_apiservers_configuration_is_valid_and_points_at_the_service() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node_dir = dir.path().to_str().expect("utf-8");
+    // The files as they sit in /etc/kubernetes/authz-chain/ on a node, with the CA the operator
+    // copies next to them.
+    for name in ["authorization-config.yaml", "kubeconfig.yaml"] {
+        let original = read(&deploy_dir().join("kube-apiserver").join(name));
+        assert!(
+            original.contains(APISERVER_DIR),
+            "{name} names {APISERVER_DIR}"
+        );
+        write_file(dir.path(), name, &original.replace(APISERVER_DIR, node_dir));
+    }
+    write_file(dir.path(), "ca.crt", &Ca::new("authz-chain-ca").pem);
+    assert_checks(
+        &dir.path().join("authorization-config.yaml"),
+        "kube-apiserver/authorization-config.yaml",
+    );
+
+    let config = &documents(&deploy_dir().join("kube-apiserver/authorization-config.yaml"))[0];
+    assert_eq!(config["apiVersion"], "apiserver.config.k8s.io/v1");
+    let authorizers = config["authorizers"].as_array().expect("authorizers");
+    let types: Vec<&str> = authorizers
+        .iter()
+        .map(|a| text(&a["type"], "type"))
+        .collect();
+    assert_eq!(types, ["Node", "RBAC", "Webhook"]);
+    let webhook = &authorizers[2]["webhook"];
+    assert_eq!(webhook["subjectAccessReviewVersion"], "v1");
+    assert_eq!(webhook["matchConditionSubjectAccessReviewVersion"], "v1");
+    assert_eq!(webhook["connectionInfo"]["type"], "KubeConfigFile");
+    assert_eq!(
+        webhook["connectionInfo"]["kubeConfigFile"],
+        format!("{APISERVER_DIR}/kubeconfig.yaml")
+    );
+    for field in [
+        "timeout",
+        "failurePolicy",
+        "authorizedTTL",
+        "unauthorizedTTL",
+    ] {
+        assert!(webhook[field].is_string(), "webhook.{field} is set");
+    }
+
+    // The kubeconfig's server is the Service, on its port, and the route reviews are served on.
+    let objects = cluster_objects();
+    let service = the(&objects, "Service");
+    let kubeconfig = &documents(&deploy_dir().join("kube-apiserver/kubeconfig.yaml"))[0];
+    let context = kubeconfig["contexts"]
+        .as_array()
+        .expect("contexts")
+        .iter()
+        .find(|c| c["name"] == kubeconfig["current-context"])
+        .expect("current context");
+    let cluster = kubeconfig["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .find(|c| c["name"] == context["context"]["cluster"])
+        .expect("the context's cluster");
+    let ports = service["spec"]["ports"].as_array().expect("service ports");
+    assert_eq!(ports.len(), 1);
+    assert_eq!(
+        cluster["cluster"]["server"],
+        format!(
+            "https://{}.{}.svc:{}/authorize",
+            text(&service["metadata"]["name"], "service name"),
+            text(&service["metadata"]["namespace"], "service namespace"),
+            ports[0]["port"]
+        )
+    );
+    assert_eq!(
+        cluster["cluster"]["certificate-authority"],
+        format!("{APISERVER_DIR}/ca.crt")
+    );
+}
+
+#[test]
+fn the_configmaps_configuration_is_valid_and_is_what_serve_reads() {
+    let objects = cluster_objects();
+    let container = container(&objects);
+    let flags = serve_flags(container);
+    let (volume, key) = volume_of(&objects, flag(&flags, "--authorization-config"));
+    let config_map = the(&objects, "ConfigMap");
+    assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"]);
+    let embedded = text(&config_map["data"][&key], "the ConfigMap's configuration");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_file(dir.path(), &key, embedded);
+    assert_checks(&path, "configmap.yaml");
+    let config: Value = serde_saphyr::from_str(embedded).expect("embedded YAML");
+    let types: Vec<&str> = config["authorizers"]
+        .as_array()
+        .expect("authorizers")
+        .iter()
+        .map(|a| text(&a["type"], "type"))
+        .collect();
+    assert_eq!(types, ["Node", "RBAC"]);
+}
+
+/// With the `live` feature, [`WATCHED`] is checked against the code itself: every `watch!` in
+/// `LiveState::start`, through the `kube::Resource` impl of the type it names.
+#[cfg(feature = "live")]
+#[test]
+fn watched_kinds_are_the_live_sources() {
+    use authz_chain::state::live::objects::*;
+    use kube::Resource;
+
+    fn of<K: Resource<DynamicType = ()>>() -> (String, String) {
+        (K::group(&()).into_owned(), K::plural(&()).into_owned())
+    }
+
+    let source = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/state/live/mod.rs"));
+    let pattern = regex::Regex::new(r#"watch!\(\s*(\w+)\s*,\s*"([^"]+)""#).expect("regex");
+    let mut watched = BTreeSet::new();
+    for found in pattern.captures_iter(&source) {
+        let kind = match &found[1] {
+            "RoleObject" => of::<RoleObject>(),
+            "ClusterRoleObject" => of::<ClusterRoleObject>(),
+            "RoleBindingObject" => of::<RoleBindingObject>(),
+            "ClusterRoleBindingObject" => of::<ClusterRoleBindingObject>(),
+            "PodObject" => of::<PodObject>(),
+            "PersistentVolumeObject" => of::<PersistentVolumeObject>(),
+            "VolumeAttachmentObject" => of::<VolumeAttachmentObject>(),
+            "ResourceSliceObject" => of::<ResourceSliceObject>(),
+            "PodCertificateRequestObject" => of::<PodCertificateRequestObject>(),
+            other => panic!(
+                "src/state/live watches {other}: grant list and watch on it in deploy/rbac.yaml \
+                 and add it to WATCHED and to this match"
+            ),
+        };
+        assert_eq!(kind.1, &found[2], "readiness check name of {}", &found[1]);
+        watched.insert(kind);
+    }
+    let expected: BTreeSet<(String, String)> = WATCHED
+        .iter()
+        .map(|(group, resource)| ((*group).to_owned(), (*resource).to_owned()))
+        .collect();
+    assert_eq!(watched, expected);
+}
+
+#[test]
+fn cluster_role_grants_list_and_watch_on_the_watched_kinds_and_nothing_else() {
+    let objects = cluster_objects();
+    let role = the(&objects, "ClusterRole");
+    let mut granted = BTreeSet::new();
+    for rule in role["rules"].as_array().expect("rules") {
+        for field in ["resourceNames", "nonResourceURLs"] {
+            assert!(rule.get(field).is_none(), "no {field}: {rule}");
+        }
+        for group in strings(&rule["apiGroups"], "apiGroups") {
+            for resource in strings(&rule["resources"], "resources") {
+                for verb in strings(&rule["verbs"], "verbs") {
+                    granted.insert((group.clone(), resource.clone(), verb));
+                }
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String, String)> = WATCHED
+        .iter()
+        .flat_map(|(group, resource)| {
+            ["list", "watch"].map(|verb| ((*group).into(), (*resource).into(), verb.into()))
+        })
+        .collect();
+    let extra: Vec<_> = granted.difference(&expected).collect();
+    let missing: Vec<_> = expected.difference(&granted).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "deploy/rbac.yaml grants more than live mode needs: {extra:?}; misses: {missing:?}"
+    );
+    assert!(role.get("aggregationRule").is_none());
+
+    // Bound to the Deployment's service account, and only to it.
+    let account = the(&objects, "ServiceAccount");
+    let binding = the(&objects, "ClusterRoleBinding");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+               "name": role["metadata"]["name"]})
+    );
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": account["metadata"]["name"],
+                "namespace": account["metadata"]["namespace"]}])
+    );
+    let pod = &the(&objects, "Deployment")["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], account["metadata"]["name"]);
+
+    // kube-apiserver's matchCondition names that account.
+    let apiserver = read(&deploy_dir().join("kube-apiserver/authorization-config.yaml"));
+    let user = format!(
+        "system:serviceaccount:{}:{}",
+        text(&account["metadata"]["namespace"], "namespace"),
+        text(&account["metadata"]["name"], "name")
+    );
+    assert!(apiserver.contains(&format!("request.user != '{user}'")));
+}
+
+#[test]
+fn deployment_flags_ports_probes_and_volumes_line_up() {
+    let objects = cluster_objects();
+    let namespace = text(&the(&objects, "Namespace")["metadata"]["name"], "namespace");
+    for object in &objects {
+        let kind = text(&object["kind"], "kind");
+        let cluster_scoped = matches!(kind, "Namespace" | "ClusterRole" | "ClusterRoleBinding");
+        assert_eq!(
+            object["metadata"].get("namespace").and_then(Value::as_str),
+            (!cluster_scoped).then_some(namespace),
+            "namespace of {kind}"
+        );
+    }
+    let deployment = the(&objects, "Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = container(&objects);
+    let flags = serve_flags(container);
+
+    // Every flag is one `serve` takes, given once.
+    let help = binary()
+        .args(["serve", "--help"])
+        .output()
+        .expect("serve --help");
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    let known: BTreeSet<&str> = help
+        .split_whitespace()
+        .filter(|word| word.starts_with("--"))
+        .map(|word| word.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for (name, _) in &flags {
+        assert!(known.contains(name.as_str()), "serve has no {name}: {help}");
+        assert!(seen.insert(name), "{name} given twice");
+    }
+    assert_eq!(flag(&flags, "--log-format"), "json");
+
+    // The secure port: the container port, the probes, the Service and the NetworkPolicy.
+    let secure_port: u64 = flag(&flags, "--secure-port").parse().expect("port");
+    let ports = container["ports"].as_array().expect("ports");
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0]["containerPort"], secure_port);
+    for (probe, path) in [("livenessProbe", "/livez"), ("readinessProbe", "/readyz")] {
+        let get = &container[probe]["httpGet"];
+        assert_eq!(get["scheme"], "HTTPS", "{probe}");
+        assert_eq!(get["path"], path, "{probe}");
+        assert_eq!(
+            resolve_port(container, &get["port"]),
+            secure_port,
+            "{probe}"
+        );
+    }
+    let service = the(&objects, "Service");
+    assert_eq!(service["spec"]["type"], "ClusterIP");
+    let service_port = &service["spec"]["ports"][0];
+    assert_eq!(service_port["port"], 443);
+    assert_eq!(
+        resolve_port(container, &service_port["targetPort"]),
+        secure_port
+    );
+    let policy = the(&objects, "NetworkPolicy");
+    assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress"]));
+    let ingress = policy["spec"]["ingress"].as_array().expect("ingress");
+    assert_eq!(ingress.len(), 1);
+    let allowed = ingress[0]["ports"].as_array().expect("ports");
+    assert_eq!(allowed.len(), 1);
+    assert_eq!(resolve_port(container, &allowed[0]["port"]), secure_port);
+
+    // Service, PodDisruptionBudget and NetworkPolicy select the Deployment's pods.
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(deployment["spec"]["selector"]["matchLabels"], *labels);
+    assert_eq!(service["spec"]["selector"], *labels);
+    let budget = the(&objects, "PodDisruptionBudget");
+    assert_eq!(budget["spec"]["selector"]["matchLabels"], *labels);
+    assert_eq!(budget["spec"]["minAvailable"], 1);
+    assert_eq!(policy["spec"]["podSelector"]["matchLabels"], *labels);
+    assert_eq!(deployment["spec"]["replicas"], 2);
+
+    // The serving pair comes from the authz-chain-serving Secret.
+    for name in ["--tls-cert-file", "--tls-private-key-file"] {
+        let (volume, key) = volume_of(&objects, flag(&flags, name));
+        assert_eq!(
+            volume["secret"]["secretName"], "authz-chain-serving",
+            "{name}"
+        );
+        assert!(["tls.crt", "tls.key"].contains(&key.as_str()), "{name}");
+    }
+
+    // The kubelet waits long enough for the preStop sleep and then serve's own grace period.
+    let grace = seconds(flag(&flags, "--shutdown-grace-period"));
+    let pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        .as_u64()
+        .unwrap_or(0);
+    let termination = pod["terminationGracePeriodSeconds"]
+        .as_u64()
+        .expect("terminationGracePeriodSeconds");
+    assert!(
+        termination > pre_stop + grace,
+        "terminationGracePeriodSeconds {termination} must exceed preStop {pre_stop} + grace {grace}"
+    );
+
+    // Hardened.
+    let security = &container["securityContext"];
+    assert_eq!(security["runAsNonRoot"], true);
+    assert_eq!(security["readOnlyRootFilesystem"], true);
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    for kind in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            assert!(
+                container["resources"][kind][resource].is_string(),
+                "resources.{kind}.{resource}"
+            );
+        }
+    }
+    assert!(
+        pod["topologySpreadConstraints"]
+            .as_array()
+            .expect("topologySpreadConstraints")
+            .iter()
+            .any(|c| c["topologyKey"] == "kubernetes.io/hostname")
+    );
+}
+
+/// A child process killed (if still running) and waited for when dropped, so a failing
+/// assertion leaves no server behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The Deployment's exact command line, with its files replaced by local copies (the ConfigMap's
+/// configuration, a serving pair) and the address by a loopback port, outside a cluster so the
+/// embedded quickstart state stands in for live mode: it serves /livez, /readyz and /authorize,
+/// and SIGTERM stops it with status 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deployments_command_line_serves_and_stops() {
+    let objects = cluster_objects();
+    let container = container(&objects);
+    let flags = serve_flags(container);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = Ca::new("authz-chain-test-ca");
+    let (cert, key) = ca.server().write(dir.path(), "serving");
+    let config_map = the(&objects, "ConfigMap");
+    let (_, config_key) = volume_of(&objects, flag(&flags, "--authorization-config"));
+    let config = write_file(
+        dir.path(),
+        &config_key,
+        text(&config_map["data"][&config_key], "configuration"),
+    );
+    let replaced: BTreeMap<&str, String> = [
+        ("--authorization-config", config.display().to_string()),
+        ("--tls-cert-file", cert.display().to_string()),
+        ("--tls-private-key-file", key.display().to_string()),
+        ("--bind-address", "127.0.0.1".to_owned()),
+        ("--secure-port", "0".to_owned()),
+    ]
+    .into();
+    let mut args = vec!["serve".to_owned()];
+    for (name, value) in &flags {
+        let value = replaced.get(name.as_str()).unwrap_or(value);
+        args.push(format!("{name}={value}"));
+    }
+
+    let mut child = Reaped(
+        binary()
+            .args(&args)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn serve"),
+    );
+    let stderr = child.0.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let log = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                && let Some(address) = entry["fields"]["address"].as_str()
+            {
+                let _ = tx.send(address.to_owned());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    let address: std::net::SocketAddr = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(address) => address.parse().expect("address"),
+        Err(_) => {
+            drop(child);
+            panic!(
+                "serve did not start with {args:?}:\n{}",
+                log.join().expect("log").join("\n")
+            );
+        }
+    };
+
+    let tls = client_config(&ca.pem, None, &[b"h2", b"http/1.1"]);
+    for path in ["/livez", "/readyz"] {
+        let reply = send(tls.clone(), address, "GET", path, Vec::new())
+            .await
+            .expect(path);
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+    let review = json!({
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SubjectAccessReview",
+        "spec": {"user": "nobody", "resourceAttributes": {"verb": "get", "resource": "secrets"}},
+    });
+    let reply = send(
+        tls,
+        address,
+        "POST",
+        "/authorize?timeout=3s",
+        review.to_string().into_bytes(),
+    )
+    .await
+    .expect("/authorize");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer = reply.json();
+    assert_eq!(answer["kind"], "SubjectAccessReview");
+    assert_eq!(answer["status"]["allowed"], false);
+
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.0.wait().expect("wait");
+    let lines = log.join().expect("log");
+    assert_eq!(status.code(), Some(0), "{}", lines.join("\n"));
+}
