@@ -104,6 +104,7 @@ pub struct RawEvent<'a> {
 
 /// `authentication/v1.UserInfo`.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an object")]
 pub struct RawUser<'a> {
     /// The user name.
     #[serde(borrow, default)]
@@ -122,6 +123,7 @@ pub struct RawUser<'a> {
 /// `audit.ObjectReference`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "an object")]
 pub struct RawObjectRef<'a> {
     /// The resource (`pods`).
     #[serde(borrow, default)]
@@ -145,6 +147,7 @@ pub struct RawObjectRef<'a> {
 
 /// The parts of `metav1.Status` replay reads.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an object")]
 pub struct RawStatus<'a> {
     /// The HTTP status code.
     #[serde(default)]
@@ -156,6 +159,7 @@ pub struct RawStatus<'a> {
 
 /// The authorization annotations.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "an object")]
 pub struct RawAnnotations<'a> {
     /// `allow` or `forbid`.
     #[serde(borrow, default, rename = "authorization.k8s.io/decision")]
@@ -168,6 +172,7 @@ pub struct RawAnnotations<'a> {
 /// `audit.AuthenticationMetadata`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[serde(expecting = "an object")]
 pub struct RawAuthenticationMetadata<'a> {
     /// The verb that allowed impersonation (`impersonate:user-info`); absent for legacy
     /// impersonation.
@@ -229,9 +234,17 @@ impl Stage {
 /// Why a JSON document is not an audit event.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotAnEvent {
-    /// The document is not JSON of the expected shape.
+    /// The document is not JSON, or not of the expected shape.
     #[error("{0}")]
     Json(String),
+    /// A field of the event has the wrong type.
+    #[error("`{field}`: {message}")]
+    Field {
+        /// The top-level field (`user`, `objectRef`).
+        field: String,
+        /// What is wrong in it.
+        message: String,
+    },
     /// A `kind` other than `Event`.
     #[error("not an audit event: kind `{0}`")]
     Kind(String),
@@ -245,8 +258,7 @@ pub enum NotAnEvent {
 
 /// Decodes one JSON document into an event, checking `kind` and `apiVersion` when present.
 pub fn decode(bytes: &[u8]) -> Result<RawEvent<'_>, NotAnEvent> {
-    let event: RawEvent<'_> =
-        serde_json::from_slice(bytes).map_err(|e| NotAnEvent::Json(e.to_string()))?;
+    let event: RawEvent<'_> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, &e))?;
     if let Some(kind) = &event.kind
         && &**kind != "Event"
     {
@@ -261,6 +273,26 @@ pub fn decode(bytes: &[u8]) -> Result<RawEvent<'_>, NotAnEvent> {
         Some(id) if !id.is_empty() => Ok(event),
         _ => Err(NotAnEvent::NoAuditId),
     }
+}
+
+/// Names the field a decoding error is in: serde_json says what is wrong and at which column,
+/// not in which field. Only on the error path, the document is parsed again and each top-level
+/// field decoded alone.
+fn json_error(bytes: &[u8], error: &serde_json::Error) -> NotAnEvent {
+    if error.is_data()
+        && let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(bytes)
+    {
+        for (field, value) in fields {
+            let alone = serde_json::Value::Object([(field.clone(), value)].into_iter().collect());
+            if let Err(error) = RawEvent::deserialize(&alone) {
+                return NotAnEvent::Field {
+                    field,
+                    message: error.to_string(),
+                };
+            }
+        }
+    }
+    NotAnEvent::Json(error.to_string())
 }
 
 #[cfg(test)]
@@ -309,6 +341,36 @@ mod tests {
         ];
         for (name, bytes, want) in cases {
             assert_eq!(decode(bytes).err(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_named() {
+        let cases: [(&str, &[u8], &str); 4] = [
+            (
+                "object",
+                br#"{"user": 5, "auditID": "x"}"#,
+                "`user`: invalid type: integer `5`, expected an object",
+            ),
+            (
+                "nested",
+                br#"{"auditID": "x", "user": {"username": "u", "groups": [1]}}"#,
+                "`user`: invalid type: integer `1`, expected a string",
+            ),
+            (
+                "string",
+                br#"{"auditID": "x", "verb": 7}"#,
+                "`verb`: invalid type: integer `7`, expected a string",
+            ),
+            (
+                "not JSON",
+                br#"{"auditID": "x", "verb": }"#,
+                "expected value at line 1 column 26",
+            ),
+        ];
+        for (name, bytes, want) in cases {
+            let error = decode(bytes).err().map(|e| e.to_string());
+            assert_eq!(error.as_deref(), Some(want), "{name}");
         }
     }
 

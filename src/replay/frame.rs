@@ -221,8 +221,7 @@ impl Framer {
                         if self.capturing && self.depth == self.capture_depth {
                             self.flush(chunk, i + 1);
                             if self.oversize {
-                                let sample = self.doc.clone();
-                                sink.malformed(&sample, self.doc_line, "larger than 64 MiB");
+                                sink.malformed(&self.doc, self.doc_line, "larger than 64 MiB");
                             } else {
                                 sink.document(&self.doc, self.doc_line);
                             }

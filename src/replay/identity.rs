@@ -4,6 +4,8 @@
 
 use crate::authz::UserInfo;
 use crate::authz::selector::is_dns1123_subdomain;
+use crate::field::FieldError;
+use crate::go::quote;
 
 /// `isNodeUsername`: the node name of `system:node:<name>` when it is a DNS subdomain.
 pub fn node_name(user: &str) -> Option<&str> {
@@ -86,13 +88,19 @@ pub(super) fn invalid_extra(wanted: &UserInfo) -> Option<String> {
                     .all(|b| b.is_ascii_alphanumeric() || b"/-._~%!$&'()*+,;=:".contains(&b))
         });
         if !domain_prefixed {
+            let error = FieldError::invalid(
+                "extra.key",
+                key,
+                "must be a domain-prefixed path (such as \"acme.io/foo\")",
+            );
             return Some(format!(
-                "impersonating an invalid key in extra is not allowed: extra.key: Invalid value: {key:?}: must be a domain-prefixed path (such as \"acme.io/foo\")"
+                "impersonating an invalid key in extra is not allowed: {error}"
             ));
         }
         if *key != key.to_lowercase() {
             return Some(format!(
-                "impersonating a non-lowercase key in extra is not allowed: {key:?}"
+                "impersonating a non-lowercase key in extra is not allowed: {}",
+                quote(key)
             ));
         }
         if values.is_empty() {

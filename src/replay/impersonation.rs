@@ -116,8 +116,10 @@ impl Mode {
                 only_name
                     && node_name(&wanted.name).is_some_and(|node| {
                         service_account(&requestor.name).is_some()
-                            && requestor.extra.get(NODE_NAME_KEY).map(Vec::as_slice)
-                                == Some(&[node.to_owned()][..])
+                            && requestor
+                                .extra
+                                .get(NODE_NAME_KEY)
+                                .is_some_and(|values| matches!(&values[..], [only] if only == node))
                     })
             }
             Mode::ArbitraryNode => only_name && node_name(&wanted.name).is_some(),

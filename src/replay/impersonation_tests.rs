@@ -304,3 +304,29 @@ fn the_wanted_identity_is_recovered_from_the_log() {
         );
     }
 }
+
+#[test]
+fn invalid_extra_is_refused_with_upstreams_messages() {
+    let cases = [
+        (
+            "no domain prefix",
+            "scopes",
+            r#"impersonating an invalid key in extra is not allowed: extra.key: Invalid value: "scopes": must be a domain-prefixed path (such as "acme.io/foo")"#,
+        ),
+        (
+            "quoted as Go's %q",
+            "ticket\u{7f}",
+            r#"impersonating an invalid key in extra is not allowed: extra.key: Invalid value: "ticket\x7f": must be a domain-prefixed path (such as "acme.io/foo")"#,
+        ),
+        (
+            "upper case",
+            "example.com/Ticket",
+            r#"impersonating a non-lowercase key in extra is not allowed: "example.com/Ticket""#,
+        ),
+    ];
+    for (name, key, want) in cases {
+        let mut wanted = user("bob", &[]);
+        wanted.extra = BTreeMap::from([(key.to_owned(), vec!["v".to_owned()])]);
+        assert_eq!(invalid_extra(&wanted).as_deref(), Some(want), "{name}");
+    }
+}

@@ -1,5 +1,5 @@
 //! One replayed event: what was recorded, what the candidate (and the baseline) decided, how sure
-//! the replay is, and how the decision moved. Written as one NDJSON line by [`Record::write_json`].
+//! the replay is, and how the decision moved. Written as one NDJSON line from [`Record::to_json`].
 
 use std::sync::Arc;
 
@@ -138,7 +138,7 @@ pub struct Record {
     pub stage: Stage,
     /// `requestReceivedTimestamp`.
     pub time: Box<str>,
-    /// Where it was read: source name and line.
+    /// Where it was read: the source's index (in the order given) and the line.
     pub origin: (u32, u64),
     /// The authenticated user.
     pub user: Box<str>,
