@@ -97,8 +97,12 @@ impl PodMirror {
             }
             return key;
         }
-        let old = self.pods.insert(key.clone(), summary.clone());
-        if old.is_some_and(|old| summary.unchanged_from(&old)) {
+        let unchanged = self
+            .pods
+            .get(&key)
+            .is_some_and(|old| summary.unchanged_from(old));
+        self.pods.insert(key.clone(), summary);
+        if unchanged {
             return key;
         }
         let pod = Pod::from(object);

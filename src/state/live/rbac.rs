@@ -158,23 +158,6 @@ impl RbacState {
     }
 }
 
-/// A Role or binding, by namespace and name.
-trait Keyed {
-    fn key(&self) -> ObjectKey;
-}
-
-impl Keyed for Role {
-    fn key(&self) -> ObjectKey {
-        (self.metadata.namespace.clone(), self.metadata.name.clone())
-    }
-}
-
-impl Keyed for Binding {
-    fn key(&self) -> ObjectKey {
-        (self.metadata.namespace.clone(), self.metadata.name.clone())
-    }
-}
-
 /// Which map of [`Maps`] a kind's mirror writes.
 type Select<V> = fn(&mut Maps) -> &mut HashMap<ObjectKey, Arc<V>>;
 
@@ -232,7 +215,7 @@ impl<K, V> RbacMirror<K, V> {
 impl<K, V> Mirror<K> for RbacMirror<K, V>
 where
     K: kube::Resource + Send + 'static,
-    V: From<K> + Keyed + Send + Sync + 'static,
+    V: From<K> + Send + Sync + 'static,
 {
     fn relist_started(&mut self) {
         self.listing = Some(HashMap::new());
@@ -240,8 +223,7 @@ where
 
     fn listed(&mut self, object: K) {
         if let Some(listing) = &mut self.listing {
-            let value = V::from(object);
-            listing.insert(value.key(), Arc::new(value));
+            listing.insert(key_of(object.meta()), Arc::new(V::from(object)));
         }
     }
 
@@ -259,9 +241,8 @@ where
     }
 
     fn applied(&mut self, object: K) {
-        let value = V::from(object);
-        let key = value.key();
-        let value = Arc::new(value);
+        let key = key_of(object.meta());
+        let value = Arc::new(V::from(object));
         let select = self.select;
         let (len, old) = self.state.change(|maps| {
             let map = select(maps);
