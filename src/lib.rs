@@ -12,6 +12,7 @@ pub mod config;
 pub mod eval;
 pub mod field;
 pub mod go;
+pub mod loadgen;
 pub mod metrics;
 pub mod replay;
 pub mod review;

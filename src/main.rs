@@ -1,6 +1,8 @@
 //! The `authz-chain` command line: `serve`, `check`, `eval` and `replay`. Parses flags, wires the
 //! library together and passes a signal future to the server; nothing else.
 
+#[path = "cli/loadgen.rs"]
+mod loadgen_cli;
 #[path = "cli/replay.rs"]
 mod replay_cli;
 
@@ -63,6 +65,9 @@ enum Command {
     },
     /// Replay audit logs through a candidate chain and report the decisions that would change.
     Replay(Box<replay_cli::ReplayArgs>),
+    /// Send SubjectAccessReviews to a running webhook as kube-apiserver does, and report
+    /// throughput and latency percentiles.
+    Loadgen(Box<loadgen_cli::LoadgenArgs>),
 }
 
 #[derive(Args)]
@@ -166,6 +171,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Eval { chain, input } => eval_command(&chain, &input),
         Command::Serve(args) => serve(args),
         Command::Replay(args) => replay_cli::replay_command(*args),
+        Command::Loadgen(args) => loadgen_cli::loadgen_command(*args),
     }
 }
 

@@ -20,3 +20,7 @@ pub const QUICKSTART_STATE: [(&str, &str); 3] = [
         include_str!("../config-samples/quickstart/state/roles.yaml"),
     ),
 ];
+
+/// `config-samples/sars/requests.jsonl`: SubjectAccessReviews about the quickstart cluster, one
+/// per line (what `loadgen` sends by default).
+pub const SAMPLE_REQUESTS: &str = include_str!("../config-samples/sars/requests.jsonl");
