@@ -116,7 +116,8 @@ struct ServeArgs {
     /// `authz-chain` under the system temporary directory).
     #[arg(long)]
     cert_dir: Option<PathBuf>,
-    /// PEM bundle of CAs; when set, every caller must present a client certificate they signed.
+    /// PEM bundle of CAs; when set, POST /authorize needs a client certificate they signed (401
+    /// without one); /healthz, /livez, /readyz and /metrics stay open for probes and scrapers.
     #[arg(long)]
     client_ca_file: Option<PathBuf>,
     /// Live mode: list and watch RBAC and node-graph objects from the cluster this kubeconfig
@@ -338,7 +339,11 @@ fn serve(args: ServeArgs) -> Result<i32> {
             client_auth = args.client_ca_file.is_some(),
             "serving SubjectAccessReviews on POST /authorize"
         );
-        let app = Arc::new(App::new(chain, metrics.clone()));
+        let mut app = App::new(chain, metrics.clone());
+        if args.client_ca_file.is_some() {
+            app = app.require_client_certificate();
+        }
+        let app = Arc::new(app);
         // Watchers run until this guard is dropped, after the server has stopped.
         #[cfg(feature = "live")]
         let _live = match &live {

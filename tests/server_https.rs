@@ -53,10 +53,10 @@ async fn start() -> Fixture {
     let server = tokio::spawn(server::serve(
         listener,
         tls,
-        Arc::new(App::new(
-            chain,
-            Arc::new(authz_chain::metrics::Metrics::new()),
-        )),
+        Arc::new(
+            App::new(chain, Arc::new(authz_chain::metrics::Metrics::new()))
+                .require_client_certificate(),
+        ),
         async move {
             let _ = stopped.await;
         },
@@ -322,18 +322,33 @@ async fn bad_input_gets_a_clear_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn callers_without_an_acceptable_certificate_get_no_answer() {
+async fn callers_without_an_acceptable_certificate_get_no_decision() {
     let f = start().await;
     let body = review(
         "authorization.k8s.io/v1",
         json!({"nonResourceAttributes": {"path": "/", "verb": "get"}, "groups": ["system:masters"]}),
     );
+    // No certificate: the handshake succeeds, since kubelet probes come without one, but
+    // /authorize answers 401 with no decision.
     let anonymous = client_config(&f.ca.pem, None, &[b"http/1.1"]);
-    let result = send(anonymous, f.address, "POST", "/authorize", body.clone()).await;
-    assert!(
-        result.is_err(),
-        "a caller without a certificate was answered"
-    );
+    let refused = send(
+        anonymous.clone(),
+        f.address,
+        "POST",
+        "/authorize",
+        body.clone(),
+    )
+    .await
+    .expect("an answer");
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.json()["reason"], "Unauthorized");
+    assert!(refused.json().get("status").is_some_and(|s| s == "Failure"));
+    for path in ["/healthz", "/livez", "/readyz"] {
+        let probe = send(anonymous.clone(), f.address, "GET", path, Vec::new())
+            .await
+            .expect("probe");
+        assert_eq!(probe.status, 200, "{path}: {}", probe.body);
+    }
     let rogue_ca = Ca::new("rogue");
     let rogue = rogue_ca.client("kube-apiserver");
     let foreign = client_config(&f.ca.pem, Some(&rogue), &[b"http/1.1"]);

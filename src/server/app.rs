@@ -15,6 +15,7 @@ pub struct App {
     chain: ArcSwap<Chain>,
     readiness: Checks,
     metrics: Arc<Metrics>,
+    client_certificate_required: bool,
 }
 
 impl App {
@@ -25,7 +26,21 @@ impl App {
             chain: ArcSwap::from_pointee(chain),
             readiness: Checks::default(),
             metrics,
+            client_certificate_required: false,
         }
+    }
+
+    /// Refuses `/authorize` (401) to connections without a verified client certificate, as
+    /// with `--client-ca-file`. Health and metrics stay open, so kubelet probes and scrapers
+    /// need no certificate.
+    pub fn require_client_certificate(mut self) -> Self {
+        self.client_certificate_required = true;
+        self
+    }
+
+    /// Whether `/authorize` needs a client certificate.
+    pub fn client_certificate_required(&self) -> bool {
+        self.client_certificate_required
     }
 
     /// Adds a readiness check (a state source's initial sync, for example); failing until set.

@@ -73,9 +73,19 @@ pub async fn serve(
                         return;
                     }
                 };
+            // rustls verified the certificate if one was presented.
+            let client_certificate = tls_stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|chain| !chain.is_empty());
             let service = service_fn(move |request| {
                 let app = app.clone();
-                async move { Ok::<_, std::convert::Infallible>(route(&app, request).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(
+                        route(&app, request, client_certificate).await,
+                    )
+                }
             });
             let builder = auto::Builder::new(TokioExecutor::new());
             let connection = builder.serve_connection(TokioIo::new(tls_stream), service);

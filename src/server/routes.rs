@@ -20,7 +20,12 @@ use crate::review;
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// Answers one HTTP request, recording its latency by route and status code.
-pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+/// `client_certificate` says whether the connection presented a verified client certificate.
+pub async fn route(
+    app: &App,
+    request: http::Request<Incoming>,
+    client_certificate: bool,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let route: &'static str = match request.uri().path() {
         "/authorize" => "/authorize",
@@ -30,7 +35,7 @@ pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full
         "/metrics" => "/metrics",
         _ => "other",
     };
-    let response = dispatch(app, request).await;
+    let response = dispatch(app, request, client_certificate).await;
     app.metrics()
         .http_duration
         .get_or_create(&RouteLabels {
@@ -41,10 +46,17 @@ pub async fn route(app: &App, request: http::Request<Incoming>) -> Response<Full
     response
 }
 
-async fn dispatch(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+async fn dispatch(
+    app: &App,
+    request: http::Request<Incoming>,
+    client_certificate: bool,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     match path {
         "/authorize" => {
+            if app.client_certificate_required() && !client_certificate {
+                return unauthorized();
+            }
             if request.method() != Method::POST {
                 return method_not_allowed("POST");
             }
@@ -221,6 +233,11 @@ fn method_not_allowed(allowed: &'static str) -> Response<Full<Bytes>> {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allowed));
     response
+}
+
+/// 401, as kube-apiserver answers a request it cannot authenticate.
+fn unauthorized() -> Response<Full<Bytes>> {
+    status_response(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized")
 }
 
 /// A Kubernetes `Status` object.

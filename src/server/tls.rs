@@ -80,8 +80,12 @@ pub fn server_config(
                     message: format!("unusable CA certificate: {e}"),
                 })?;
             }
+            // A certificate is asked for, and verified when presented, but not demanded in
+            // the handshake: health probes come without one. `/authorize` demands it (see
+            // `App::require_client_certificate`).
             let verifier =
                 WebPkiClientVerifier::builder_with_provider(Arc::new(roots), crypto_provider())
+                    .allow_unauthenticated()
                     .build()
                     .map_err(|e| TlsError::File {
                         path: ca_path.to_owned(),
