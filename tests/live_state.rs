@@ -410,3 +410,46 @@ async fn a_dropped_watch_reconnects_from_its_last_bookmark() {
     );
     assert_eq!(serve.get("/readyz").await.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_the_server_does_not_serve_counts_as_empty_until_it_is_served() {
+    let kube = FakeKube::start().await;
+    seed(&kube);
+    // An older cluster without resource.k8s.io/v1: its list is answered 404.
+    kube.unserve("ResourceSlice", true);
+    let serve = Serve::start(&kube);
+    serve.wait_ready().await;
+    assert!(
+        serve
+            .get("/readyz?verbose")
+            .await
+            .body
+            .contains("[+]informer-sync/resourceslices ok")
+    );
+    assert_eq!(
+        serve
+            .metric("authz_chain_state_objects", "ResourceSlice")
+            .await,
+        0.0
+    );
+    let warned = serve
+        .logs
+        .lock()
+        .expect("logs")
+        .iter()
+        .any(|l| l.contains("does not serve this kind") && l.contains("ResourceSlice"));
+    assert!(warned, "no warning about the unserved kind");
+    // Decisions go on meanwhile.
+    assert!(serve.node_reads_secret("n1", "team", "web-tls").await);
+
+    // Once the server serves the kind, the retrying list mirrors it.
+    kube.unserve("ResourceSlice", false);
+    let mirrored = wait_until(Duration::from_secs(40), || async {
+        serve
+            .metric("authz_chain_state_objects", "ResourceSlice")
+            .await
+            == 1.0
+    })
+    .await;
+    assert!(mirrored, "the ResourceSlice was never mirrored");
+}

@@ -86,6 +86,7 @@ struct State {
     rv: u64,
     collections: BTreeMap<&'static str, Collection>,
     held: HashSet<&'static str>,
+    unserved: HashSet<&'static str>,
     gone_as_http: bool,
     bookmarks: u64,
 }
@@ -312,6 +313,19 @@ impl FakeKube {
                 state.held.insert(kind);
             } else {
                 state.held.remove(kind);
+            }
+        });
+    }
+
+    /// Answers requests for `kind` with `404 Not Found` (`true`), as an API server that does not
+    /// serve that API group version does, or serves it again (`false`).
+    pub fn unserve(&self, kind: &str, unserved: bool) {
+        let (kind, _, _) = kind_of(kind);
+        self.shared.change(|state| {
+            if unserved {
+                state.unserved.insert(kind);
+            } else {
+                state.unserved.remove(kind);
             }
         });
     }

@@ -9,6 +9,11 @@
 //! the cut as a warning); that is routine and not counted. One case kube-rs does not recover
 //! from on its own is handled here: a watch *request* answered with HTTP 410 (kube-rs would retry
 //! the same expired resourceVersion forever) starts a fresh watcher, which relists.
+//!
+//! A kind the API server does not serve (its list answered `404 Not Found`: an older cluster
+//! without `resource.k8s.io/v1`, or an API group turned off) has no objects to mirror, so it
+//! counts as synced and empty instead of holding readiness back forever; the loop keeps
+//! retrying with its backoff, and mirrors the kind once the server starts serving it.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -101,6 +106,20 @@ where
                 }
                 Ok(Event::Apply(object)) => mirror.applied(object),
                 Ok(Event::Delete(object)) => mirror.deleted(object),
+                Err(error) if is_not_served(&error) => {
+                    if let Some(flag) = ready.take() {
+                        tracing::warn!(
+                            %kind,
+                            "the API server does not serve this kind (404); treating it as \
+                             empty and retrying with a backoff"
+                        );
+                        mirror.relist_started();
+                        mirror.relist_done();
+                        mirror.first_sync(flag);
+                    } else {
+                        tracing::debug!(%kind, "still not served (404)");
+                    }
+                }
                 Err(error) => {
                     handles.restarts.inc();
                     tracing::warn!(
@@ -120,6 +139,11 @@ where
                 .set(i64::try_from(mirror.count()).unwrap_or(i64::MAX));
         }
     }
+}
+
+/// Whether the list was answered `404 Not Found`: the server does not serve the kind.
+fn is_not_served(error: &watcher::Error) -> bool {
+    matches!(error, watcher::Error::InitialListFailed(kube::Error::Api(status)) if status.code == 404)
 }
 
 /// Whether a watch request itself was refused with `410 Gone` (its resourceVersion expired).

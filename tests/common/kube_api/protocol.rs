@@ -62,6 +62,16 @@ pub(super) async fn handle(
             ),
         );
     };
+    if shared.state.lock().expect("state").unserved.contains(kind) {
+        return reply(
+            404,
+            status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ),
+        );
+    }
     if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
         let since = query
             .get("resourceVersion")
