@@ -149,6 +149,9 @@ impl Plan {
             .interval
             .map(|interval| self.start + interval.mul_f64(worker as f64 / self.concurrency as f64));
         loop {
+            if due.is_some_and(|at| at >= self.end) {
+                break;
+            }
             let sent = match due {
                 // Behind schedule because the previous answer came late: count from when
                 // this request was due, so the server's delay shows.
@@ -161,9 +164,6 @@ impl Plan {
                 }
                 None => Instant::now(),
             };
-            if due.is_some_and(|at| at >= self.end) {
-                break;
-            }
             if sent >= self.end {
                 break;
             }
