@@ -129,6 +129,11 @@ struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     shutdown_grace_period: Duration,
+    /// After SIGTERM or SIGINT, keep serving this long with /readyz failing (check `shutdown`),
+    /// so load balancers stop sending before the listener closes (kube-apiserver's flag of the
+    /// same name).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    shutdown_delay_duration: Duration,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -363,8 +368,19 @@ fn serve(args: ServeArgs) -> Result<i32> {
         #[cfg(not(feature = "live"))]
         let _ = (&live, &sources);
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let accepting = app.readiness_check("shutdown");
+        accepting.set(true);
+        let delay = args.shutdown_delay_duration;
         tokio::spawn(async move {
             shutdown_signal().await;
+            if !delay.is_zero() {
+                accepting.set(false);
+                tracing::info!(
+                    delay_seconds = delay.as_secs_f64(),
+                    "shutting down: /readyz fails; still serving until the delay is over"
+                );
+                tokio::time::sleep(delay).await;
+            }
             let _ = stop_tx.send(true);
         });
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -174,12 +174,12 @@ fn volume_of<'a>(objects: &'a [Value], file: &str) -> (&'a Value, String) {
     (volume, name.to_owned())
 }
 
-/// Seconds of a `--shutdown-grace-period` value as the Deployment writes it (`30s`).
+/// Seconds of a duration flag as the Deployment writes it (`30s`).
 fn seconds(value: &str) -> u64 {
     value
         .strip_suffix('s')
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("write the grace period in whole seconds: {value}"))
+        .unwrap_or_else(|| panic!("write durations in whole seconds: {value}"))
 }
 
 /// Runs `authz-chain check` on `config` and asserts it is valid.
@@ -487,17 +487,16 @@ fn deployment_flags_ports_probes_and_volumes_line_up() {
         assert!(["tls.crt", "tls.key"].contains(&key.as_str()), "{name}");
     }
 
-    // The kubelet waits long enough for the preStop sleep and then serve's own grace period.
+    // The kubelet waits long enough for serve's shutdown delay and then its grace period.
     let grace = seconds(flag(&flags, "--shutdown-grace-period"));
-    let pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
-        .as_u64()
-        .unwrap_or(0);
+    let delay = seconds(flag(&flags, "--shutdown-delay-duration"));
+    assert!(delay > 0, "a shutdown delay, so the endpoints catch up");
     let termination = pod["terminationGracePeriodSeconds"]
         .as_u64()
         .expect("terminationGracePeriodSeconds");
     assert!(
-        termination > pre_stop + grace,
-        "terminationGracePeriodSeconds {termination} must exceed preStop {pre_stop} + grace {grace}"
+        termination > delay + grace,
+        "terminationGracePeriodSeconds {termination} must exceed delay {delay} + grace {grace}"
     );
 
     // Hardened.
@@ -540,7 +539,8 @@ impl Drop for Reaped {
 }
 
 /// The Deployment's exact command line, with its files replaced by local copies (the ConfigMap's
-/// configuration, a serving pair) and the address by a loopback port, outside a cluster so the
+/// configuration, a serving pair), the address by a loopback port and the shutdown delay by a
+/// shorter one, outside a cluster so the
 /// embedded quickstart state stands in for live mode: it serves /livez, /readyz and /authorize,
 /// and SIGTERM stops it with status 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -564,6 +564,9 @@ async fn the_deployments_command_line_serves_and_stops() {
         ("--tls-private-key-file", key.display().to_string()),
         ("--bind-address", "127.0.0.1".to_owned()),
         ("--secure-port", "0".to_owned()),
+        // Shorter, so the test does not wait ten seconds; the delay itself is tested in
+        // tests/operations.rs.
+        ("--shutdown-delay-duration", "1s".to_owned()),
     ]
     .into();
     let mut args = vec!["serve".to_owned()];

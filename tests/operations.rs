@@ -332,3 +332,47 @@ async fn rewriting_the_configuration_under_load() {
     );
     assert_eq!(serve.stop(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_delay_fails_readiness_but_keeps_answering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = dir.path().join("certs");
+    let serve = Serve::start([
+        "--cert-dir".as_ref(),
+        certs.as_os_str(),
+        "--shutdown-delay-duration".as_ref(),
+        "2s".as_ref(),
+    ]);
+    let address = serve.address;
+    let tls = client_config(
+        &std::fs::read_to_string(certs.join("authz-chain-ca.crt")).expect("CA"),
+        None,
+        &[b"http/1.1"],
+    );
+    let get = |path: &'static str| send(tls.clone(), address, "GET", path, Vec::new());
+    assert_eq!(get("/readyz").await.expect("readyz").status, 200);
+    let signalled = Instant::now();
+    serve.terminate();
+    until("/readyz failing", Duration::from_secs(1), async || {
+        get("/readyz").await.is_ok_and(|r| r.status == 503)
+    })
+    .await;
+    let readyz = get("/readyz?verbose").await.expect("readyz");
+    assert!(
+        readyz.body.contains("[-]shutdown failed"),
+        "{}",
+        readyz.body
+    );
+    assert_eq!(get("/livez").await.expect("livez").status, 200);
+    let answer = send(tls.clone(), address, "POST", "/authorize", review("team-a"))
+        .await
+        .expect("still answering during the delay");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["status"]["allowed"], true);
+    let mut serve = serve;
+    assert_eq!(serve.wait(), Some(0));
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "exited before the delay was over"
+    );
+}
