@@ -182,24 +182,6 @@ fn seconds(value: &str) -> u64 {
         .unwrap_or_else(|| panic!("write durations in whole seconds: {value}"))
 }
 
-/// Runs `authz-chain check` on `config` and asserts it is valid.
-fn assert_checks(config: &Path, what: &str) {
-    let output = binary()
-        .args([
-            "check",
-            "--authorization-config",
-            config.to_str().expect("utf-8"),
-        ])
-        .output()
-        .expect("run check");
-    assert!(
-        output.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok\n", "{what}");
-}
-
 #[test]
 fn kube_apiservers_configuration_is_valid_and_points_at_the_service() {
     let dir = tempfile::tempdir().expect("tempdir");

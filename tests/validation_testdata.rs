@@ -149,21 +149,7 @@ fn check_accepts_every_sample_configuration() {
             &format!("sample-{checked}.yaml"),
             &text.replace("@SAMPLES@", samples.to_str().expect("utf-8")),
         );
-        let output = binary()
-            .args([
-                "check",
-                "--authorization-config",
-                config.to_str().expect("utf-8"),
-            ])
-            .output()
-            .expect("run check");
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            entry.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(String::from_utf8_lossy(&output.stdout), "ok\n");
+        assert_checks(&config, &entry.display().to_string());
         checked += 1;
     }
     assert!(checked >= 2, "sample configurations not found");

@@ -26,6 +26,22 @@ pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_authz-chain"))
 }
 
+/// Runs `authz-chain check` on `config` and asserts it prints `ok` (`what` names it in failures).
+pub fn assert_checks(config: &Path, what: &str) {
+    let output = binary()
+        .arg("check")
+        .arg("--authorization-config")
+        .arg(config)
+        .output()
+        .expect("run check");
+    assert!(
+        output.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "ok\n", "{what}");
+}
+
 /// Runs the binary with `args`, feeding `stdin`.
 pub fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
     let mut child = binary()
