@@ -19,3 +19,4 @@ pub mod review;
 pub mod samples;
 pub mod server;
 pub mod state;
+pub mod throttle;

@@ -5,21 +5,21 @@
 mod loadgen_cli;
 #[path = "cli/replay.rs"]
 mod replay_cli;
+#[path = "cli/serve.rs"]
+mod serve_cli;
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use authz_chain::authorizers::node::FeatureGates;
 use authz_chain::build::{ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, build_chain};
 use authz_chain::config::{self, LoadedConfig};
 use authz_chain::metrics::Metrics;
-use authz_chain::server::{self, App, ServingCert};
 use authz_chain::state::ClusterState;
 use authz_chain::{eval, samples};
 
@@ -48,7 +48,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve SubjectAccessReviews over HTTPS on POST /authorize.
-    Serve(ServeArgs),
+    Serve(Box<serve_cli::ServeArgs>),
     /// Validate an AuthorizationConfiguration: print `ok`, or every error (one per line) and exit 1.
     Check {
         /// The AuthorizationConfiguration file (YAML or JSON).
@@ -95,47 +95,6 @@ fn parse_feature_gates(text: &str) -> Result<FeatureGates, String> {
     FeatureGates::parse(text).map_err(|e| e.to_string())
 }
 
-#[derive(Args)]
-struct ServeArgs {
-    #[command(flatten)]
-    chain: ChainArgs,
-    /// The port to serve HTTPS on.
-    #[arg(long, default_value_t = 8443)]
-    secure_port: u16,
-    /// The address to listen on.
-    #[arg(long, default_value = "0.0.0.0")]
-    bind_address: IpAddr,
-    /// PEM serving certificate (chain, leaf first). Without it, a self-signed pair is written to
-    /// --cert-dir.
-    #[arg(long, requires = "tls_private_key_file")]
-    tls_cert_file: Option<PathBuf>,
-    /// PEM private key of --tls-cert-file.
-    #[arg(long, requires = "tls_cert_file")]
-    tls_private_key_file: Option<PathBuf>,
-    /// Where the self-signed certificate is kept when --tls-cert-file is not given (default:
-    /// `authz-chain` under the system temporary directory).
-    #[arg(long)]
-    cert_dir: Option<PathBuf>,
-    /// PEM bundle of CAs; when set, POST /authorize needs a client certificate they signed (401
-    /// without one); /healthz, /livez, /readyz and /metrics stay open for probes and scrapers.
-    #[arg(long)]
-    client_ca_file: Option<PathBuf>,
-    /// Live mode: list and watch RBAC and node-graph objects from the cluster this kubeconfig
-    /// names (its current context). In a pod, the service account is used when neither this nor
-    /// --state is given.
-    #[cfg(feature = "live")]
-    #[arg(long, conflicts_with = "state")]
-    kubeconfig: Option<PathBuf>,
-    /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
-    shutdown_grace_period: Duration,
-    /// After SIGTERM or SIGINT, keep serving this long with /readyz failing (check `shutdown`),
-    /// so load balancers stop sending before the listener closes (kube-apiserver's flag of the
-    /// same name).
-    #[arg(long, default_value = "0s", value_parser = parse_duration)]
-    shutdown_delay_duration: Duration,
-}
-
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = authz_chain::go::Duration::parse(text).map_err(|e| e.to_string())?;
     if d.is_negative() {
@@ -175,7 +134,7 @@ fn run(command: Command) -> Result<i32> {
             authorization_config,
         } => Ok(check(&authorization_config)),
         Command::Eval { chain, input } => eval_command(&chain, &input),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve_cli::serve(*args),
         Command::Replay(args) => replay_cli::replay_command(*args),
         Command::Loadgen(args) => loadgen_cli::loadgen_command(*args),
     }
@@ -297,152 +256,6 @@ fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn serve(args: ServeArgs) -> Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let _entered = runtime.enter();
-    let metrics = Arc::new(Metrics::new());
-    #[cfg(feature = "live")]
-    let live = live_access(&args);
-    #[cfg(not(feature = "live"))]
-    let live: Option<()> = None;
-    let loaded = load(&args.chain, &metrics, live.is_some())?;
-    let chain = loaded.chain()?;
-    let sources = loaded.sources.clone();
-    let cert = match (&args.tls_cert_file, &args.tls_private_key_file) {
-        (Some(cert), Some(key)) => ServingCert::Files {
-            cert: cert.clone(),
-            key: key.clone(),
-        },
-        (None, None) => ServingCert::SelfSigned {
-            dir: args
-                .cert_dir
-                .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join("authz-chain")),
-            hosts: vec![
-                "localhost".into(),
-                "127.0.0.1".into(),
-                args.bind_address.to_string(),
-            ],
-        },
-        _ => bail!("--tls-cert-file and --tls-private-key-file go together"),
-    };
-    let (tls, serving) = server::server_config(&cert, args.client_ca_file.as_deref())?;
-    let cert_path = serving.cert_path().to_owned();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let address = SocketAddr::new(args.bind_address, args.secure_port);
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("binding {address}"))?;
-        tracing::info!(
-            address = %listener.local_addr()?,
-            cert = %cert_path.display(),
-            client_auth = args.client_ca_file.is_some(),
-            "serving SubjectAccessReviews on POST /authorize"
-        );
-        let mut app = App::new(chain, metrics.clone());
-        if args.client_ca_file.is_some() {
-            app = app.require_client_certificate();
-        }
-        let app = Arc::new(app);
-        // Watchers run until this guard is dropped, after the server has stopped.
-        #[cfg(feature = "live")]
-        let _live = match &live {
-            Some(access) => {
-                tracing::info!(%access, "live mode: watching the cluster's RBAC and node objects");
-                let client = authz_chain::state::live::connect(access).await?;
-                Some(authz_chain::state::live::LiveState::start(
-                    &client,
-                    &sources,
-                    app.readiness(),
-                    &metrics,
-                    args.chain.feature_gates,
-                ))
-            }
-            None => None,
-        };
-        #[cfg(not(feature = "live"))]
-        let _ = (&live, &sources);
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let accepting = app.readiness_check("shutdown");
-        accepting.set(true);
-        let delay = args.shutdown_delay_duration;
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            if !delay.is_zero() {
-                accepting.set(false);
-                tracing::info!(
-                    delay_seconds = delay.as_secs_f64(),
-                    "shutting down: /readyz fails; still serving until the delay is over"
-                );
-                tokio::time::sleep(delay).await;
-            }
-            let _ = stop_tx.send(true);
-        });
-        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
-        let state_sources = loaded.sources.clone();
-        if let Some((path, bytes)) = loaded.file.clone() {
-            let Loaded {
-                config,
-                sources,
-                options,
-                ..
-            } = loaded;
-            let build: server::ChainBuilder = Box::new(move |config| {
-                build_chain(config, &sources, &options).map_err(|e| e.to_string())
-            });
-            let identity = format!("authz-chain-{}", hostname());
-            let reloader = Arc::new(server::ConfigReloader::new(
-                path,
-                bytes,
-                &config,
-                app.clone(),
-                build,
-                metrics,
-                &identity,
-            ));
-            tokio::spawn(reloader.run(server::POLL_INTERVAL, stopped(stop_rx.clone())));
-        }
-        // State files: re-read after a change (nothing happens while they stay the same).
-        if let Some(state_path) = args.chain.state.clone() {
-            let sources = state_sources;
-            let watched = vec![if state_path.is_dir() {
-                server::Watched::Tree(state_path.clone())
-            } else {
-                server::Watched::File(state_path.clone())
-            }];
-            let last = std::sync::Mutex::new(authz_chain::state::fingerprint(&state_path));
-            tokio::spawn(server::watch(watched, server::POLL_INTERVAL, stopped(stop_rx.clone()), move || {
-                let now = authz_chain::state::fingerprint(&state_path);
-                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-                if *last != now {
-                    *last = now;
-                    reload_state(&state_path, &sources);
-                }
-            }));
-        }
-        // Rotated serving certificates are picked up for new connections.
-        let watched = vec![
-            server::Watched::File(serving.cert_path().to_owned()),
-            server::Watched::File(serving.key_path().to_owned()),
-        ];
-        tokio::spawn(server::watch(watched, server::POLL_INTERVAL, stopped(stop_rx.clone()), move || {
-            if let Err(error) = serving.reload() {
-                tracing::error!(%error, "cannot reload the serving certificate; keeping the current one");
-            }
-        }));
-        server::serve(listener, tls, app, stopped(stop_rx), args.shutdown_grace_period).await?;
-        tracing::info!("stopped");
-        Ok(0)
-    })
-}
-
 fn log_state(state: &ClusterState, sources: &Sources) {
     tracing::info!(
         bindings = sources.rbac.load().binding_count(),
@@ -459,74 +272,4 @@ fn log_state(state: &ClusterState, sources: &Sources) {
         referenced = stats.referenced,
         "Node graph loaded"
     );
-}
-
-/// Re-reads `--state` after a change; a state that does not load keeps the last good one.
-fn reload_state(path: &Path, sources: &Sources) {
-    let loaded = ClusterState::load(path)
-        .map_err(anyhow::Error::from)
-        .and_then(|state| {
-            sources.replace_state(&state)?;
-            Ok(state)
-        });
-    match loaded {
-        Ok(state) => {
-            for warning in &state.warnings {
-                tracing::warn!("{warning}");
-            }
-            log_state(&state, sources);
-        }
-        Err(error) => {
-            tracing::error!(path = %path.display(), error = %format!("{error:#}"), "cannot reload --state; keeping the last good state")
-        }
-    }
-}
-
-/// Where live mode reads the cluster from: `--kubeconfig`, or the pod's service account when
-/// running in a cluster without `--state`; `None` for the file-based modes.
-#[cfg(feature = "live")]
-fn live_access(args: &ServeArgs) -> Option<authz_chain::state::live::ClusterAccess> {
-    use authz_chain::state::live::ClusterAccess;
-    match (&args.kubeconfig, &args.chain.state) {
-        (Some(path), _) => Some(ClusterAccess::Kubeconfig(path.clone())),
-        (None, None) => ClusterAccess::detect_in_cluster(),
-        (None, Some(_)) => None,
-    }
-}
-
-/// This machine's name, for the reload metrics' identity hash.
-fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_owned())
-        })
-        .unwrap_or_else(|| "localhost".to_owned())
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for SIGTERM");
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
 }

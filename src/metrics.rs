@@ -86,6 +86,20 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+/// `reason` of a refused, closed or failed thing (a connection, a handshake, a request).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// Why.
+    pub reason: String,
+}
+
+/// `status` of a reload: `success` or `failure`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    /// `success` or `failure`.
+    pub status: String,
+}
+
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric authz-chain exports, in one registry.
@@ -128,6 +142,19 @@ pub struct Metrics {
     /// an event, list or error (since its start, before the first one). Bookmarks are consumed
     /// inside kube-rs and do not count, so a kind nobody changes grows steadily while healthy.
     pub state_last_event: Family<KindLabels, SecondsSince>,
+    /// `authz_chain_state_reloads_total`: re-reads of `--state` files after a change, by status.
+    pub state_reloads: Family<StatusLabels, Counter>,
+    /// `authz_chain_connections`: connections open now (the TLS handshake included).
+    pub connections: Gauge,
+    /// `authz_chain_connections_closed_total`: connections the server closed, by reason (`idle`,
+    /// `write_timeout`, `shed`, `shutdown`).
+    pub connections_closed: Family<ReasonLabels, Counter>,
+    /// `authz_chain_tls_handshake_errors_total`: refused or failed TLS handshakes, by reason
+    /// (`client_certificate`, `protocol`, `timeout`, `eof`, `io`).
+    pub handshake_errors: Family<ReasonLabels, Counter>,
+    /// `authz_chain_requests_rejected_total`: requests refused before evaluation, by reason
+    /// (`too_many_requests`, `client_not_allowed`).
+    pub requests_rejected: Family<ReasonLabels, Counter>,
 }
 
 fn attempt_histogram() -> Histogram {
@@ -180,6 +207,11 @@ impl Metrics {
         let state_objects = Family::<KindLabels, Gauge>::default();
         let state_watch_restarts = Family::<KindLabels, Counter>::default();
         let state_last_event = Family::<KindLabels, SecondsSince>::default();
+        let state_reloads = Family::<StatusLabels, Counter>::default();
+        let connections = Gauge::default();
+        let connections_closed = Family::<ReasonLabels, Counter>::default();
+        let handshake_errors = Family::<ReasonLabels, Counter>::default();
+        let requests_rejected = Family::<ReasonLabels, Counter>::default();
         let attempts = Family::<ResultLabels, Counter>::default();
         let attempt_duration: HistogramFamily<ResultLabels> =
             Family::new_with_constructor(attempt_histogram);
@@ -265,8 +297,38 @@ impl Metrics {
             "Seconds since the watch of a kind last delivered an event (or started)",
             state_last_event.clone(),
         );
+        registry.register(
+            "authz_chain_state_reloads",
+            "Re-reads of the --state files after a change, by status; on failure the last good state is kept",
+            state_reloads.clone(),
+        );
+        registry.register(
+            "authz_chain_connections",
+            "Connections open now, TLS handshakes included",
+            connections.clone(),
+        );
+        registry.register(
+            "authz_chain_connections_closed",
+            "Connections the server closed, by reason",
+            connections_closed.clone(),
+        );
+        registry.register(
+            "authz_chain_tls_handshake_errors",
+            "Refused or failed TLS handshakes, by reason",
+            handshake_errors.clone(),
+        );
+        registry.register(
+            "authz_chain_requests_rejected",
+            "Requests refused before evaluation, by reason",
+            requests_rejected.clone(),
+        );
         Metrics {
             registry,
+            state_reloads,
+            connections,
+            connections_closed,
+            handshake_errors,
+            requests_rejected,
             webhook_evaluations,
             webhook_duration,
             webhook_fail_open,
@@ -286,12 +348,49 @@ impl Metrics {
         }
     }
 
+    /// Counts a connection the server closed.
+    pub fn connection_closed(&self, reason: &str) {
+        self.connections_closed
+            .get_or_create(&reason_labels(reason))
+            .inc();
+    }
+
+    /// Counts a failed TLS handshake.
+    pub fn handshake_failed(&self, reason: &str) {
+        self.handshake_errors
+            .get_or_create(&reason_labels(reason))
+            .inc();
+    }
+
+    /// Counts a request refused before evaluation.
+    pub fn request_rejected(&self, reason: &str) {
+        self.requests_rejected
+            .get_or_create(&reason_labels(reason))
+            .inc();
+    }
+
+    /// Counts a `--state` reload.
+    pub fn state_reloaded(&self, success: bool) {
+        let status = if success { "success" } else { "failure" };
+        self.state_reloads
+            .get_or_create(&StatusLabels {
+                status: status.to_owned(),
+            })
+            .inc();
+    }
+
     /// The whole registry in Prometheus text format.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // INVARIANT: writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+fn reason_labels(reason: &str) -> ReasonLabels {
+    ReasonLabels {
+        reason: reason.to_owned(),
     }
 }
 

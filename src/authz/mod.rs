@@ -5,6 +5,7 @@
 mod authorize;
 mod builtin;
 mod chain;
+pub mod deadline;
 pub mod guard;
 mod instrumented;
 mod request;

@@ -1,9 +1,11 @@
-//! Routes: `POST /authorize` (any query string, such as kube-apiserver's `?timeout=3s`), and
-//! `GET /healthz`, `/livez`, `/readyz` and `/metrics`. Bad input gets a Kubernetes `Status` naming the problem:
-//! 400 for undecodable bodies, 422 for invalid reviews, 413 over 1 MiB, 405 for a wrong method,
-//! 404 for an unknown path.
+//! Routes: `POST /authorize` (kube-apiserver's `?timeout=3s` bounds the whole chain), and
+//! `GET /healthz`, `/livez`, `/readyz` and `/metrics`. Bad input gets a Kubernetes `Status` naming
+//! the problem: 400 for undecodable bodies, 422 for invalid reviews, 413 over 1 MiB, 408 for a
+//! body that stops arriving, 405 for a wrong method, 404 for an unknown path; 401 and 403 for
+//! callers without an allowed client certificate; 429 with `Retry-After` past the limit of
+//! requests in flight. HEAD gets the headers of GET and no body, over HTTP/1.1 and HTTP/2 alike.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode, header};
@@ -12,19 +14,22 @@ use hyper::body::Body as _;
 use hyper::body::Incoming;
 
 use super::App;
-use crate::authz::Decision;
+use super::app::MetricsAccess;
+use super::client::{Access, CallerPolicy, ClientIdentity};
+use crate::authz::{Decision, deadline};
 use crate::metrics::{ResultLabels, RouteLabels};
 use crate::review;
+use crate::throttle::LogThrottle;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Answers one HTTP request, recording its latency by route and status code.
-/// `client_certificate` says whether the connection presented a verified client certificate.
+/// Answers one HTTP request, recording its latency by route and status code. `client` is the
+/// connection's verified client certificate, if any.
 pub async fn route(
     app: &App,
     request: http::Request<Incoming>,
-    client_certificate: bool,
+    client: &ClientIdentity,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let route: &'static str = match request.uri().path() {
@@ -35,7 +40,12 @@ pub async fn route(
         "/metrics" => "/metrics",
         _ => "other",
     };
-    let response = dispatch(app, request, client_certificate).await;
+    let head = request.method() == Method::HEAD;
+    let mut response = dispatch(app, request, client).await;
+    if head {
+        // hyper drops the body of an HTTP/1.1 answer to HEAD, but sends it over HTTP/2.
+        *response.body_mut() = Full::new(Bytes::new());
+    }
     app.metrics()
         .http_duration
         .get_or_create(&RouteLabels {
@@ -46,20 +56,49 @@ pub async fn route(
     response
 }
 
+/// Refused callers of `/authorize` and `/metrics`, logged at most once per interval.
+static REFUSED_CALLERS: LogThrottle = LogThrottle::new(crate::throttle::DEFAULT_INTERVAL);
+
+/// `None` when `client` may use `route`; otherwise the refusal.
+fn refuse(
+    app: &App,
+    policy: &CallerPolicy,
+    client: &ClientIdentity,
+    route: &str,
+) -> Option<Response<Full<Bytes>>> {
+    match policy.check(client) {
+        Access::Granted => None,
+        Access::NoCertificate => Some(unauthorized()),
+        Access::NameNotAllowed(name) => {
+            app.metrics().request_rejected("client_not_allowed");
+            crate::warn_throttled!(REFUSED_CALLERS, client = %name, route, "refused a client certificate whose names are not in --allowed-client-names");
+            Some(status_response(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                &format!("client certificate {name:?} is not allowed to use {route}"),
+            ))
+        }
+    }
+}
+
 async fn dispatch(
     app: &App,
     request: http::Request<Incoming>,
-    client_certificate: bool,
+    client: &ClientIdentity,
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     match path {
         "/authorize" => {
-            if app.client_certificate_required() && !client_certificate {
-                return unauthorized();
+            if let Some(refusal) = refuse(app, app.authorize_callers(), client, "/authorize") {
+                return refusal;
             }
             if request.method() != Method::POST {
                 return method_not_allowed("POST");
             }
+            let Some(_slot) = app.try_begin_request() else {
+                app.metrics().request_rejected("too_many_requests");
+                return too_many_requests();
+            };
             authorize(app, request).await
         }
         "/healthz" | "/livez" | "/readyz" => {
@@ -83,29 +122,76 @@ async fn dispatch(
             text(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
         }
         "/metrics" => {
-            if request.method() != Method::GET && request.method() != Method::HEAD {
-                return method_not_allowed("GET, HEAD");
+            match app.metrics_access() {
+                MetricsAccess::Elsewhere => return not_found(path),
+                MetricsAccess::Here(policy) => {
+                    if let Some(refusal) = refuse(app, policy, client, "/metrics") {
+                        return refusal;
+                    }
+                }
             }
-            let mut response = Response::new(Full::new(Bytes::from(app.metrics().encode())));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                ),
-            );
+            metrics_response(app, &request)
+        }
+        _ => not_found(path),
+    }
+}
+
+/// `/metrics` in the text format, to anyone.
+fn metrics_response(app: &App, request: &http::Request<Incoming>) -> Response<Full<Bytes>> {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return method_not_allowed("GET, HEAD");
+    }
+    let mut response = Response::new(Full::new(Bytes::from(app.metrics().encode())));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
+
+/// The routes of the metrics listener (`--metrics-bind-address`): `/metrics` there is open to
+/// whoever reaches that address; health endpoints as on the serving port; nothing else.
+pub async fn serve_open(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+    match request.uri().path() {
+        "/metrics" => {
+            let head = request.method() == Method::HEAD;
+            let mut response = metrics_response(app, &request);
+            if head {
+                *response.body_mut() = Full::new(Bytes::new());
+            }
             response
         }
-        _ => status_response(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            &format!("the path {path:?} is not served"),
-        ),
+        "/healthz" | "/livez" | "/readyz" => {
+            route(app, request, &ClientIdentity::anonymous()).await
+        }
+        path => not_found(path),
     }
+}
+
+fn not_found(path: &str) -> Response<Full<Bytes>> {
+    status_response(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("the path {path:?} is not served"),
+    )
+}
+
+/// The caller's `?timeout=` (a Go duration, as kube-apiserver's webhook client sends it); an
+/// unparsable or non-positive value is ignored, as kube-apiserver ignores it.
+fn caller_timeout(uri: &http::Uri) -> Option<Duration> {
+    let query = uri.query()?;
+    let value = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("timeout="))?;
+    let parsed = crate::go::Duration::parse(value).ok()?;
+    (!parsed.is_negative() && !parsed.to_std().is_zero()).then(|| parsed.to_std())
 }
 
 async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let body = match read_body(request.into_body()).await {
+    let deadline = caller_timeout(request.uri())
+        .map(|timeout| tokio::time::Instant::from_std(started) + deadline::budget(timeout));
+    let body = match read_body(request.into_body(), app.limits().body_read_timeout).await {
         Ok(body) => body,
         Err(response) => return *response,
     };
@@ -118,7 +204,10 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
         Err(error) => return review_error(&error),
     };
     let chain = app.chain();
-    let outcome = chain.evaluate(&attributes).await;
+    let outcome = match deadline {
+        Some(deadline) => deadline::within(deadline, chain.evaluate(&attributes)).await,
+        None => chain.evaluate(&attributes).await,
+    };
     let answer = review::answer(&review, &attributes, &outcome.verdict);
     let result = match (outcome.verdict.decision, &outcome.verdict.error) {
         (Decision::Allow, _) => "allowed",
@@ -161,12 +250,36 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
 /// client that is still sending sees the answer instead of a reset connection.
 const DRAIN_BYTES: usize = 4 * MAX_BODY_BYTES;
 
-/// Reads the body, at most [`MAX_BODY_BYTES`]; larger bodies get 413.
-async fn read_body(mut body: Incoming) -> Result<Bytes, Box<Response<Full<Bytes>>>> {
+/// How many times the no-progress limit a whole body may take: a client trickling a byte just
+/// often enough to count as progress still has to finish.
+const BODY_TOTAL_FACTOR: u32 = 4;
+
+/// Reads the body, at most [`MAX_BODY_BYTES`]; larger bodies get 413. A body that makes no
+/// progress for `stall`, or is not complete after `BODY_TOTAL_FACTOR` times that, gets 408.
+async fn read_body(
+    mut body: Incoming,
+    stall: Duration,
+) -> Result<Bytes, Box<Response<Full<Bytes>>>> {
     let declared = body.size_hint().exact().unwrap_or(0);
     let mut collected = Vec::new();
     let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
+    let whole = tokio::time::Instant::now() + stall * BODY_TOTAL_FACTOR;
+    loop {
+        let limit = (tokio::time::Instant::now() + stall).min(whole);
+        let Ok(frame) = tokio::time::timeout_at(limit, body.frame()).await else {
+            return Err(Box::new(status_response(
+                StatusCode::REQUEST_TIMEOUT,
+                "Timeout",
+                &format!(
+                    "the request body made no progress for {} or was not complete after {}",
+                    go_duration(stall),
+                    go_duration(stall * BODY_TOTAL_FACTOR)
+                ),
+            )));
+        };
+        let Some(frame) = frame else {
+            break;
+        };
         let frame = frame.map_err(|error| {
             Box::new(status_response(
                 StatusCode::BAD_REQUEST,
@@ -189,6 +302,10 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, Box<Response<Full<Bytes>
         return Err(Box::new(too_large()));
     }
     Ok(Bytes::from(collected))
+}
+
+fn go_duration(duration: Duration) -> crate::go::Duration {
+    crate::go::Duration::from_nanos(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX))
 }
 
 fn target(request: &crate::authz::Request) -> String {
@@ -232,6 +349,19 @@ fn method_not_allowed(allowed: &'static str) -> Response<Full<Bytes>> {
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+}
+
+/// 429 with `Retry-After`, as kube-apiserver answers past its in-flight limit.
+fn too_many_requests() -> Response<Full<Bytes>> {
+    let mut response = status_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        "too many requests in flight, please try again later",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     response
 }
 

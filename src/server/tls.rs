@@ -219,11 +219,22 @@ pub fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
 
 /// `<dir>/authz-chain.crt` and `.key`, generated once: a CA and a serving certificate it signs (the
 /// `.crt` holds both, leaf first), plus `authz-chain-ca.crt` for clients to trust.
+///
+/// The directory is created private (0700); one that exists must belong to this user (it is made
+/// private if it is not). A pair found there is reused only if it parses, the key matches the
+/// certificate, the key file is private and the certificate has not expired; otherwise a new pair
+/// replaces it. Every file is written to a temporary name (the key with mode 0600 from the start)
+/// and renamed into place, so no reader ever sees half a file or a readable key.
 fn ensure_self_signed(dir: &Path, hosts: &[String]) -> Result<(PathBuf, PathBuf), TlsError> {
     let cert_path = dir.join("authz-chain.crt");
     let key_path = dir.join("authz-chain.key");
-    if cert_path.is_file() && key_path.is_file() {
-        return Ok((cert_path, key_path));
+    private_dir(dir)?;
+    match reusable_pair(&cert_path, &key_path) {
+        Ok(()) => return Ok((cert_path, key_path)),
+        Err(Some(why)) => {
+            tracing::warn!(dir = %dir.display(), why, "not reusing the self-signed pair found; generating a new one");
+        }
+        Err(None) => {}
     }
     let generate = |e: rcgen::Error| TlsError::Generate(e.to_string());
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(generate)?;
@@ -242,24 +253,18 @@ fn ensure_self_signed(dir: &Path, hosts: &[String]) -> Result<(PathBuf, PathBuf)
     let leaf = leaf_params
         .signed_by(&leaf_key, &issuer)
         .map_err(generate)?;
-    let write = |path: &Path, contents: String| {
-        std::fs::write(path, contents).map_err(|e| TlsError::File {
-            path: path.to_owned(),
-            message: format!("cannot write: {e}"),
-        })
-    };
-    std::fs::create_dir_all(dir).map_err(|e| TlsError::File {
-        path: dir.to_owned(),
-        message: format!("cannot create: {e}"),
-    })?;
-    write(&dir.join("authz-chain-ca.crt"), ca_cert.pem())?;
-    write(&cert_path, format!("{}{}", leaf.pem(), ca_cert.pem()))?;
-    write(&key_path, leaf_key.serialize_pem())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600));
-    }
+    // The key first: a certificate never names a key that is not there yet.
+    write_atomically(&key_path, leaf_key.serialize_pem().as_bytes(), 0o600)?;
+    write_atomically(
+        &cert_path,
+        format!("{}{}", leaf.pem(), ca_cert.pem()).as_bytes(),
+        0o644,
+    )?;
+    write_atomically(
+        &dir.join("authz-chain-ca.crt"),
+        ca_cert.pem().as_bytes(),
+        0o644,
+    )?;
     tracing::info!(
         cert = %cert_path.display(),
         key = %key_path.display(),
@@ -267,4 +272,240 @@ fn ensure_self_signed(dir: &Path, hosts: &[String]) -> Result<(PathBuf, PathBuf)
         "generated a self-signed serving certificate"
     );
     Ok((cert_path, key_path))
+}
+
+/// `Ok` when the pair at these paths can be served again; `Err(None)` when there is none;
+/// `Err(Some(why))` when there is one that must not be reused.
+fn reusable_pair(cert_path: &Path, key_path: &Path) -> Result<(), Option<String>> {
+    if !cert_path.exists() && !key_path.exists() {
+        return Err(None);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::symlink_metadata(key_path).map_err(|e| Some(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(Some("the key is not a regular file".into()));
+        }
+        if meta.mode() & 0o077 != 0 {
+            return Err(Some(format!(
+                "the key is readable by others (mode {:o})",
+                meta.mode() & 0o777
+            )));
+        }
+        if process_uid().is_some_and(|uid| uid != meta.uid()) {
+            return Err(Some("the key belongs to another user".into()));
+        }
+    }
+    let (certified, _) = read_pair(cert_path, key_path).map_err(|e| Some(e.to_string()))?;
+    let leaf = certified
+        .cert
+        .first()
+        .ok_or_else(|| Some("no certificate".to_owned()))?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref())
+        .map_err(|e| Some(format!("unreadable certificate: {e}")))?;
+    if !parsed.validity().is_valid() {
+        return Err(Some(
+            "the certificate has expired or is not valid yet".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The effective user id of this process (the owner of `/proc/self`), where it can be read.
+#[cfg(unix)]
+fn process_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Creates `dir` with mode 0700, or checks that the existing one belongs to this user and makes
+/// it private.
+fn private_dir(dir: &Path) -> Result<(), TlsError> {
+    let fail = |message: String| TlsError::File {
+        path: dir.to_owned(),
+        message,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        match std::fs::symlink_metadata(dir) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(|e| fail(format!("cannot create: {e}")))?;
+            }
+            Err(error) => return Err(fail(error.to_string())),
+            Ok(meta) => {
+                if !meta.is_dir() {
+                    return Err(fail(
+                        "is not a directory (a symbolic link is not followed); choose another --cert-dir".into(),
+                    ));
+                }
+                if process_uid().is_some_and(|uid| uid != meta.uid()) {
+                    return Err(fail(format!(
+                        "belongs to user {} and not to this process; choose another --cert-dir",
+                        meta.uid()
+                    )));
+                }
+                if meta.mode() & 0o077 != 0 {
+                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                        .map_err(|e| fail(format!("cannot make it private (chmod 700): {e}")))?;
+                }
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create: {e}")))
+    }
+}
+
+/// Writes `contents` to a temporary file beside `path`, created with `mode`, synced, then
+/// renamed over `path`.
+fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<(), TlsError> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| TlsError::File {
+        path: path.to_owned(),
+        message: format!("cannot write: {e}"),
+    };
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".tmp-{}", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    let _ = std::fs::remove_file(&temporary);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let result = options.open(&temporary).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    if let Err(error) = result.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(fail(error));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn generated_directory_and_key_are_private() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("certs");
+        let (cert, key) = ensure_self_signed(&dir, &["localhost".into()]).expect("generate");
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(mode(&cert), 0o644);
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .expect("read dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_open_directory_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("certs");
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        ensure_self_signed(&dir, &["localhost".into()]).expect("generate");
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[test]
+    fn a_good_pair_is_reused_and_a_bad_one_replaced() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("certs");
+        let (cert, key) = ensure_self_signed(&dir, &["localhost".into()]).expect("generate");
+        let first = std::fs::read(&cert).expect("cert");
+        ensure_self_signed(&dir, &["localhost".into()]).expect("reuse");
+        assert_eq!(
+            std::fs::read(&cert).expect("cert"),
+            first,
+            "a good pair is reused"
+        );
+
+        // A key that does not match the certificate: replaced.
+        let other = rcgen::KeyPair::generate().expect("key").serialize_pem();
+        write_atomically(&key, other.as_bytes(), 0o600).expect("write");
+        ensure_self_signed(&dir, &["localhost".into()]).expect("regenerate");
+        let second = std::fs::read(&cert).expect("cert");
+        assert_ne!(second, first, "a mismatched pair is replaced");
+        read_pair(&cert, &key).expect("the new pair matches");
+
+        // Garbage in the certificate: replaced.
+        std::fs::write(&cert, b"not a certificate").expect("write");
+        ensure_self_signed(&dir, &["localhost".into()]).expect("regenerate");
+        read_pair(&cert, &key).expect("the new pair parses");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_readable_by_others_is_not_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("certs");
+        let (cert, key) = ensure_self_signed(&dir, &["localhost".into()]).expect("generate");
+        let first = std::fs::read(&cert).expect("cert");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        ensure_self_signed(&dir, &["localhost".into()]).expect("regenerate");
+        assert_ne!(std::fs::read(&cert).expect("cert"), first);
+        assert_eq!(mode(&key), 0o600);
+    }
+
+    #[test]
+    fn an_expired_pair_is_not_reused() {
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("certs");
+        std::fs::create_dir(&dir).expect("mkdir");
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).expect("p");
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("cert");
+        let cert_path = dir.join("authz-chain.crt");
+        write_atomically(&cert_path, cert.pem().as_bytes(), 0o644).expect("write");
+        write_atomically(
+            &dir.join("authz-chain.key"),
+            key.serialize_pem().as_bytes(),
+            0o600,
+        )
+        .expect("write");
+        assert!(matches!(
+            reusable_pair(&cert_path, &dir.join("authz-chain.key")),
+            Err(Some(why)) if why.contains("expired")
+        ));
+        ensure_self_signed(&dir, &["localhost".into()]).expect("regenerate");
+        assert_ne!(
+            std::fs::read(&cert_path).expect("cert"),
+            cert.pem().into_bytes()
+        );
+    }
 }

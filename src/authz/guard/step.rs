@@ -9,8 +9,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use super::cache::{DecisionCache, should_cache};
 use super::flight::SingleFlight;
 use super::{Answer, Backoff, Call, CallError, CallErrorKind, MatchConditions, MatchOutcome};
+use crate::authz::deadline;
 use crate::authz::{Authorize, AuthzError, Decision, Outcome, Reason, Request, Verdict};
 use crate::metrics::{AuthorizerLabels, Metrics, WebhookLabels};
+use crate::throttle::LogThrottle;
 
 /// How a guard behaves.
 #[derive(Clone, Debug)]
@@ -103,6 +105,8 @@ pub struct Guard<C: Call> {
     cache: Option<DecisionCache>,
     flight: SingleFlight,
     metrics: GuardMetrics,
+    /// One "webhook call failed" warning per interval, whatever the rate of failures.
+    failures_logged: LogThrottle,
 }
 
 impl<C: Call> std::fmt::Debug for Guard<C> {
@@ -131,6 +135,7 @@ impl<C: Call> Guard<C> {
             conditions,
             flight: SingleFlight::default(),
             metrics: guard_metrics,
+            failures_logged: LogThrottle::default(),
         }
     }
 
@@ -144,6 +149,27 @@ impl<C: Call> Guard<C> {
         self.cache.as_ref()
     }
 
+    /// Identical calls in flight now (shared by their callers).
+    pub fn calls_in_flight(&self) -> usize {
+        self.flight.len()
+    }
+
+    /// The error of a call cut short, or never started, by the caller's deadline.
+    fn deadline_error(&self) -> CallError {
+        CallError::new(
+            CallErrorKind::Timeout,
+            format!("Post {:?}: context deadline exceeded", self.call.target()),
+        )
+    }
+
+    /// Counts and logs (rate-limited) a call that failed for good.
+    fn record_failure(&self, error: &CallError, attempts: u32) {
+        if self.config.failure_policy == Decision::NoOpinion {
+            self.metrics.fail_open[result_index(error.result_label())].inc();
+        }
+        crate::warn_throttled!(self.failures_logged, webhook = %self.config.name, attempts, %error, "webhook call failed");
+    }
+
     fn failure(&self, error: String) -> Verdict {
         Verdict {
             decision: self.config.failure_policy,
@@ -152,19 +178,26 @@ impl<C: Call> Guard<C> {
         }
     }
 
-    /// Attempts with retries; each attempt bounded by the timeout.
+    /// Attempts with retries; each attempt bounded by the timeout and by the caller's deadline.
+    /// No attempt and no backoff starts past the deadline: the last error is the answer then.
     async fn call_with_retries(&self, request: &Request) -> Result<Answer, CallError> {
         let mut attempt = 1;
         loop {
+            let left = deadline::remaining();
+            if left.is_some_and(|left| left.is_zero()) {
+                let error = self.deadline_error();
+                self.record_failure(&error, attempt - 1);
+                return Err(error);
+            }
+            let limit = left.map_or(self.config.timeout, |left| left.min(self.config.timeout));
             let mut record = AttemptRecord {
                 metrics: &self.metrics,
                 started: Instant::now(),
                 result: None,
             };
-            let result = match tokio::time::timeout(self.config.timeout, self.call.call(request))
-                .await
-            {
+            let result = match tokio::time::timeout(limit, self.call.call(request)).await {
                 Ok(result) => result,
+                Err(_) if limit < self.config.timeout => Err(self.deadline_error()),
                 Err(_) => Err(CallError::new(
                     CallErrorKind::Timeout,
                     format!(
@@ -183,19 +216,43 @@ impl<C: Call> Guard<C> {
             drop(record);
             match result {
                 Err(error) if error.is_retryable() && attempt < self.config.backoff.steps => {
+                    let wait = self.config.backoff.wait(attempt);
+                    if deadline::remaining().is_some_and(|left| left <= wait) {
+                        self.record_failure(&error, attempt);
+                        return Err(error);
+                    }
                     tracing::debug!(webhook = %self.config.name, attempt, %error, "retrying");
-                    tokio::time::sleep(self.config.backoff.wait(attempt)).await;
+                    tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 Err(error) => {
-                    if self.config.failure_policy == Decision::NoOpinion {
-                        self.metrics.fail_open[result_index(error.result_label())].inc();
-                    }
-                    tracing::warn!(webhook = %self.config.name, attempts = attempt, %error, "webhook call failed");
+                    self.record_failure(&error, attempt);
                     return Err(error);
                 }
                 Ok(answer) => return Ok(answer),
             }
+        }
+    }
+
+    /// The call for `request`: shared with identical calls in flight when answers are cached.
+    ///
+    /// Single flight runs only with a cache. Its purpose is to fill the cache once instead of
+    /// once per concurrent caller; without a cache the operator asked for every request to reach
+    /// the downstream (as kube-apiserver, which has no single flight, would send it), and a
+    /// downstream that audits or rate-limits per request must see them all.
+    async fn call_shared(&self, request: &Request, key: Option<&str>) -> Result<Answer, CallError> {
+        match (&self.cache, key) {
+            (Some(cache), Some(key)) => {
+                let store = |result: &Result<Answer, CallError>| {
+                    if let Ok(answer) = result {
+                        cache.insert(key.to_owned(), answer);
+                    }
+                };
+                self.flight
+                    .run(key, || self.call_with_retries(request), store)
+                    .await
+            }
+            _ => self.call_with_retries(request).await,
         }
     }
 }
@@ -220,25 +277,23 @@ impl<C: Call> Authorize for Guard<C> {
                 MatchOutcome::Error(error) => return Outcome::Ready(self.failure(error)),
             }
         }
-        let key = should_cache(request).then(|| (self.config.cache_key)(request));
+        let key = match &self.cache {
+            Some(_) if should_cache(request) => Some((self.config.cache_key)(request)),
+            _ => None,
+        };
         if let (Some(cache), Some(key)) = (&self.cache, &key)
             && let Some(answer) = cache.get(key)
         {
             return Outcome::Ready(answer.verdict());
         }
         Outcome::Pending(Box::pin(async move {
-            let result = match &key {
-                Some(key) => {
-                    let store = |result: &Result<Answer, CallError>| {
-                        if let (Some(cache), Ok(answer)) = (&self.cache, result) {
-                            cache.insert(key.clone(), answer);
-                        }
-                    };
-                    self.flight
-                        .run(key, || self.call_with_retries(request), store)
-                        .await
-                }
-                None => self.call_with_retries(request).await,
+            let call = self.call_shared(request, key.as_deref());
+            // A waiter on someone else's call stops at its own deadline too.
+            let result = match deadline::current() {
+                Some(deadline) => tokio::time::timeout_at(deadline, call)
+                    .await
+                    .unwrap_or_else(|_| Err(self.deadline_error())),
+                None => call.await,
             };
             match result {
                 Ok(answer) => answer.verdict(),
