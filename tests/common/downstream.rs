@@ -2,6 +2,7 @@
 //! requiring client certificates) that records every request and answers as the test says:
 //! a JSON body with any status code, after a delay, never (a hang), or with a TCP reset.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,8 @@ pub enum Behavior {
     Hang,
     /// Read the request, then reset the connection.
     Reset,
+    /// 200 with this body, sent one byte per interval.
+    Trickle(Duration, String),
 }
 
 impl Behavior {
@@ -49,6 +52,50 @@ impl Behavior {
             body: format!("{{\"error\":\"status {status}\"}}"),
             retry_after: false,
         }
+    }
+}
+
+/// A body that yields one byte per interval.
+struct Trickle {
+    bytes: Vec<u8>,
+    at: usize,
+    every: Duration,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Trickle {
+    fn new(every: Duration, bytes: Vec<u8>) -> Self {
+        Trickle {
+            bytes,
+            at: 0,
+            every,
+            sleep: None,
+        }
+    }
+}
+
+impl hyper::body::Body for Trickle {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.at >= self.bytes.len() {
+            return std::task::Poll::Ready(None);
+        }
+        let every = self.every;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+        if sleep.as_mut().poll(cx).is_pending() {
+            return std::task::Poll::Pending;
+        }
+        self.sleep = None;
+        let byte = Bytes::copy_from_slice(&self.bytes[self.at..self.at + 1]);
+        self.at += 1;
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(byte))))
     }
 }
 
@@ -183,13 +230,20 @@ impl Downstream {
                                         Behavior::Hang | Behavior::Reset => {
                                             tokio::time::sleep(Duration::from_secs(3600)).await;
                                         }
+                                        Behavior::Trickle(every, body) => {
+                                            let response = http::Response::new(
+                                                Trickle::new(every, body.into_bytes()).boxed(),
+                                            );
+                                            return Ok::<_, std::convert::Infallible>(response);
+                                        }
                                         Behavior::Reply {
                                             status,
                                             body,
                                             retry_after,
                                         } => {
-                                            let mut response =
-                                                http::Response::new(Full::new(Bytes::from(body)));
+                                            let mut response = http::Response::new(
+                                                Full::new(Bytes::from(body)).boxed(),
+                                            );
                                             *response.status_mut() =
                                                 http::StatusCode::from_u16(status).expect("status");
                                             response.headers_mut().insert(
