@@ -302,3 +302,116 @@ impl<C: Call> Authorize for Guard<C> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::authz::{Attributes, NonResourceAttributes, UserInfo};
+
+    /// A downstream that never answers, counting the attempts.
+    struct Hanging(AtomicUsize);
+
+    impl Call for Hanging {
+        fn call<'a>(&'a self, _request: &'a Request) -> super::super::CallFuture<'a> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(std::future::pending())
+        }
+
+        fn target(&self) -> &str {
+            "https://hanging.example/authorize"
+        }
+    }
+
+    fn guard(ttl: Option<Duration>) -> Guard<Hanging> {
+        let config = GuardConfig {
+            name: "wh".into(),
+            kind: "Webhook",
+            failure_policy: Decision::NoOpinion,
+            authorized_ttl: ttl,
+            unauthorized_ttl: ttl,
+            timeout: Duration::from_secs(30),
+            backoff: Backoff::default(),
+            cache_key: |request| request.user.name.clone(),
+        };
+        Guard::new(config, Hanging(AtomicUsize::new(0)), None, &Metrics::new())
+    }
+
+    fn request() -> Request {
+        Request {
+            user: UserInfo {
+                name: "alice".into(),
+                ..UserInfo::default()
+            },
+            attributes: Attributes::NonResource(NonResourceAttributes {
+                path: "/healthz".into(),
+                verb: "get".into(),
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn callers_reset_mid_call_leave_no_call_in_flight() {
+        let guard = guard(Some(Duration::from_secs(60)));
+        let request = request();
+        let calls = async {
+            tokio::join!(
+                guard.authorize(&request).resolve(),
+                guard.authorize(&request).resolve()
+            )
+        };
+        assert!(
+            tokio::time::timeout(Duration::from_millis(30), calls)
+                .await
+                .is_err()
+        );
+        assert_eq!(guard.inner().0.load(Ordering::SeqCst), 1, "one shared call");
+        assert_eq!(
+            guard.calls_in_flight(),
+            0,
+            "the abandoned call left an entry"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_cache_every_request_reaches_the_downstream() {
+        let guard = guard(None);
+        let request = request();
+        let calls = async {
+            tokio::join!(
+                guard.authorize(&request).resolve(),
+                guard.authorize(&request).resolve()
+            )
+        };
+        assert!(
+            tokio::time::timeout(Duration::from_millis(30), calls)
+                .await
+                .is_err()
+        );
+        assert_eq!(guard.inner().0.load(Ordering::SeqCst), 2);
+        assert_eq!(guard.calls_in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn past_the_deadline_no_attempt_starts() {
+        let guard = guard(Some(Duration::from_secs(60)));
+        let request = request();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(50);
+        let started = std::time::Instant::now();
+        let verdict =
+            crate::authz::deadline::within(deadline, guard.authorize(&request).resolve()).await;
+        assert!(started.elapsed() < Duration::from_millis(500));
+        assert_eq!(verdict.decision, Decision::NoOpinion);
+        assert!(
+            verdict
+                .error
+                .is_some_and(|e| e.to_string().contains("context deadline exceeded"))
+        );
+        // Now past it: the next request never calls.
+        let verdict =
+            crate::authz::deadline::within(deadline, guard.authorize(&request).resolve()).await;
+        assert!(verdict.error.is_some());
+        assert_eq!(guard.inner().0.load(Ordering::SeqCst), 1);
+    }
+}
