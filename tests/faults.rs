@@ -960,3 +960,94 @@ async fn the_quickstart_listens_on_loopback_unless_told_otherwise() {
         assert_eq!(mode(&dir.path().join("authz-chain.key")), 0o600);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_tcp_client_loses_its_handshake_slot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (serve, ca) = quickstart(dir.path(), &["--tls-handshake-timeout", "1s"]);
+    let mut tcp = tokio::net::TcpStream::connect(serve.address)
+        .await
+        .expect("connect");
+    let (after, _) = closed_within(&mut tcp, Duration::from_secs(10))
+        .await
+        .expect("a client that never starts TLS must be dropped");
+    assert!(after < Duration::from_secs(4), "dropped after {after:?}");
+    let text = metrics(serve.address, &ca).await;
+    assert_eq!(
+        metric_value(
+            &text,
+            "authz_chain_tls_handshake_errors_total{reason=\"timeout\"}"
+        ),
+        1.0,
+        "{text}"
+    );
+}
+
+/// Opens an HTTP/2 connection by hand (preface and empty SETTINGS) and then never answers
+/// anything: no SETTINGS acknowledgement, no PING acknowledgement.
+async fn mute_http2(address: SocketAddr, ca: &str) -> TlsStream<tokio::net::TcpStream> {
+    let mut tls = connect(address, ca, &[b"h2"]).await;
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        .await
+        .expect("preface");
+    tls.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+        .await
+        .expect("settings");
+    tls
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_peer_that_stops_answering_pings_is_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pings_off = dir.path().join("off");
+    let (serve, ca) = quickstart(
+        &pings_off,
+        &["--http2-keepalive-interval", "0s", "--idle-timeout", "60s"],
+    );
+    let mut mute = mute_http2(serve.address, &ca).await;
+    assert!(
+        closed_within(&mut mute, Duration::from_secs(2))
+            .await
+            .is_none(),
+        "closed without pings: the test would prove nothing"
+    );
+    drop(serve);
+
+    let pings_on = dir.path().join("on");
+    let (serve, ca) = quickstart(
+        &pings_on,
+        &[
+            "--http2-keepalive-interval",
+            "300ms",
+            "--http2-keepalive-timeout",
+            "500ms",
+            "--idle-timeout",
+            "60s",
+        ],
+    );
+    let mut mute = mute_http2(serve.address, &ca).await;
+    let (after, _) = closed_within(&mut mute, Duration::from_secs(10))
+        .await
+        .expect("a peer that does not answer pings must be dropped");
+    assert!(after < Duration::from_secs(4), "dropped after {after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_clients_are_told_the_stream_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (serve, ca) = quickstart(dir.path(), &["--http2-max-concurrent-streams", "7"]);
+    let tls = connect(serve.address, &ca, &[b"h2"]).await;
+    let (client, connection) = h2::client::handshake(tls).await.expect("h2 handshake");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let (response, _) = client
+        .send_request(
+            http::Request::get("https://127.0.0.1/healthz")
+                .body(())
+                .expect("request"),
+            true,
+        )
+        .expect("send");
+    response.await.expect("response");
+    assert_eq!(client.current_max_send_streams(), 7);
+}
