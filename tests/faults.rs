@@ -507,7 +507,7 @@ async fn head_over_http2_has_no_body() {
 async fn sigterm_does_not_wait_for_idle_connections() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut serve, ca) = quickstart(dir.path(), &["--shutdown-grace-period", "30s"]);
-    // An HTTP/1.1 connection idle after a request, an HTTP/2 one, and one that never spoke.
+    // An HTTP/1.1 connection idle after a request, an HTTP/2 one, one that never spoke...
     let mut http1 = connect(serve.address, &ca, &[b"http/1.1"]).await;
     http1
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -528,6 +528,14 @@ async fn sigterm_does_not_wait_for_idle_connections() {
         .expect("send");
     response.await.expect("response");
     let _silent = connect(serve.address, &ca, &[b"h2"]).await;
+    // A peer that opened HTTP/2 and then answers nothing (no GOAWAY or PING acknowledgement),
+    // and one that sent half a header line.
+    let _mute = mute_http2(serve.address, &ca).await;
+    let mut partial = connect(serve.address, &ca, &[b"http/1.1"]).await;
+    partial
+        .write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .expect("write");
     let started = Instant::now();
     serve.terminate();
     let code = tokio::task::spawn_blocking(move || serve.wait())
