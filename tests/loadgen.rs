@@ -66,8 +66,9 @@ fn a_closed_loop_answers_every_request_with_the_quickstart_decisions() {
     assert_eq!(count(&report, &["errors"]), 0, "{report:#}");
     assert_eq!(count(&report, &["requests"]), answered);
     // The embedded sample: 5 of its 7 requests are allowed by the quickstart policy, the other
-    // two get no opinion; each task walks the list in order, so the shares hold to within one
-    // request per task.
+    // two get no opinion; the tasks take the list in order between them, so the counted requests
+    // are consecutive ones but for at most one per task at either end, and the shares hold to
+    // within that.
     let allow = count(&report, &["decisions", "allow"]);
     let no_opinion = count(&report, &["decisions", "noOpinion"]);
     assert_eq!(allow + no_opinion, answered, "{report:#}");
@@ -169,5 +170,93 @@ fn bad_requests_are_refused_before_sending() {
     assert!(
         stderr.contains("document 1") && stderr.contains("nonResourceAttributes"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn every_request_sent_is_the_next_of_the_file_whatever_the_concurrency() {
+    // 1,000 reviews, each from its own user; `serve` logs every decision with its user at debug
+    // level, so the server's log says which requests of the file arrived and how often.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let users = 1000;
+    let file = dir.path().join("requests.jsonl");
+    let lines: String = (0..users)
+        .map(|i| {
+            format!(
+                "{{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SubjectAccessReview\",\"spec\":{{\"user\":\"user-{i}\",\"groups\":[\"system:authenticated\"],\"resourceAttributes\":{{\"namespace\":\"ns-{i}\",\"verb\":\"get\",\"resource\":\"pods\",\"name\":\"pod-{i}\"}}}}}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&file, lines).expect("requests");
+    let serve = Serve::start([
+        OsStr::new("--cert-dir"),
+        dir.path().as_os_str(),
+        OsStr::new("--log-level"),
+        OsStr::new("warn,authz_chain=debug"),
+    ]);
+    let ca = dir.path().join("authz-chain-ca.crt");
+    // About 2,400 requests (1.2 s at 2,000/s, warm-up included) from 16 tasks: the file goes
+    // round a bit more than twice. Each task walking the file from its own offset would have
+    // sent users 0 to about 165 only, each some 15 times.
+    let (status, report) = loadgen(&[
+        OsStr::new("--url"),
+        OsStr::new(&url(&serve)),
+        OsStr::new("--ca"),
+        ca.as_os_str(),
+        OsStr::new("--requests"),
+        file.as_os_str(),
+        OsStr::new("--rate"),
+        OsStr::new("2000"),
+        OsStr::new("--concurrency"),
+        OsStr::new("16"),
+        OsStr::new("--duration"),
+        OsStr::new("1s"),
+    ]);
+    assert_eq!(status, Some(0), "{report:#}");
+    let counted = count(&report, &["requests"]);
+    // Every request was answered before loadgen exited, so its decision line was written; wait
+    // until the reader of the server's stderr has caught up.
+    let decided_users = || -> Vec<String> {
+        serve
+            .log()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|entry| entry["fields"]["message"] == "decision")
+            .filter_map(|entry| entry["fields"]["user"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = decided_users();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let now = decided_users();
+        if (now.len() == seen.len() && now.len() as u64 >= counted)
+            || std::time::Instant::now() > deadline
+        {
+            seen = now;
+            break;
+        }
+        seen = now;
+    }
+    let sent = seen.len();
+    assert!(
+        sent as u64 >= counted && sent > 2 * users,
+        "{sent} decisions logged for {counted} counted requests"
+    );
+    let mut per_user = std::collections::HashMap::<&str, usize>::new();
+    for user in &seen {
+        *per_user.entry(user.as_str()).or_default() += 1;
+    }
+    // Indexes 0, 1, 2, ... taken once each: every user of the file arrived, and as often as any
+    // other give or take one (the first `sent % users` users once more).
+    assert_eq!(per_user.len(), users, "distinct users of {sent} requests");
+    let (fewest, most) = (
+        per_user.values().min().copied().unwrap_or(0),
+        per_user.values().max().copied().unwrap_or(0),
+    );
+    assert_eq!(
+        (fewest, most),
+        (sent / users, sent.div_ceil(users)),
+        "{sent} requests over {users} users"
     );
 }

@@ -16,6 +16,7 @@
 mod stats;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -86,6 +87,12 @@ pub fn read_requests(input: &str) -> Result<Vec<Request>, LoadgenError> {
 
 /// Sends `requests` round robin through `call` as `options` say, and reports what happened in
 /// the counted part.
+///
+/// Round robin is over all the tasks together: every request sent takes the next index of one
+/// shared counter, so `n` requests sent are `n` distinct requests of the input until it wraps
+/// (warm-up included), whatever the concurrency. (Each task walking the list from its own
+/// offset would make 64 tasks replay nearly the same few requests, which a downstream cache or
+/// a per-user index answers far more cheaply than real traffic.)
 pub async fn run(
     call: Arc<dyn Call>,
     requests: Arc<[Request]>,
@@ -114,10 +121,17 @@ pub async fn run(
         timeout: options.timeout,
         concurrency: options.concurrency,
     };
+    let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..options.concurrency {
-        let (call, requests) = (call.clone(), requests.clone());
-        tasks.spawn(async move { plan.work(worker, &*call, &requests).await });
+        let (call, requests, next) = (call.clone(), requests.clone(), next.clone());
+        tasks.spawn(async move {
+            let round_robin = RoundRobin {
+                requests: &requests,
+                next: &next,
+            };
+            plan.work(worker, &*call, round_robin).await
+        });
     }
     let mut totals = Totals::default();
     while let Some(done) = tasks.join_next().await {
@@ -127,6 +141,24 @@ pub async fn run(
         }
     }
     Ok(totals.report(options, start.elapsed()))
+}
+
+/// The requests, handed out in order to whichever task sends next.
+#[derive(Clone, Copy)]
+struct RoundRobin<'a> {
+    requests: &'a [Request],
+    /// How many requests all the tasks have taken so far.
+    next: &'a AtomicUsize,
+}
+
+impl<'a> RoundRobin<'a> {
+    /// The next request to send. Relaxed is enough: the counter orders nothing else, and
+    /// `fetch_add` alone makes every index taken exactly once (wrapping at `usize::MAX` is out
+    /// of reach of any run).
+    fn take(self) -> &'a Request {
+        let index = self.next.fetch_add(1, Ordering::Relaxed);
+        &self.requests[index % self.requests.len()]
+    }
 }
 
 /// When each task sends.
@@ -141,9 +173,8 @@ struct Plan {
 }
 
 impl Plan {
-    async fn work(self, worker: usize, call: &dyn Call, requests: &[Request]) -> Totals {
+    async fn work(self, worker: usize, call: &dyn Call, requests: RoundRobin<'_>) -> Totals {
         let mut totals = Totals::default();
-        let mut next = worker % requests.len();
         // Open loop: task `worker` is due at start + (worker / concurrency + k) * interval.
         let mut due = self
             .interval
@@ -167,8 +198,7 @@ impl Plan {
             if sent >= self.end {
                 break;
             }
-            let request = &requests[next];
-            next = (next + 1) % requests.len();
+            let request = requests.take();
             let outcome = tokio::time::timeout(self.timeout, call.call(request)).await;
             let latency = sent.elapsed();
             if sent >= self.counted_from {
