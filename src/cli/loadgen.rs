@@ -39,8 +39,9 @@ pub struct LoadgenArgs {
     /// Do not verify the server certificate.
     #[arg(long)]
     insecure: bool,
-    /// SubjectAccessReviews to send, round robin: JSON lines, one JSON document or YAML
-    /// documents [default: the embedded config-samples/sars/requests.jsonl].
+    /// SubjectAccessReviews to send, in order, each request sent (by any task) taking the next
+    /// one, from the top again after the last: JSON lines, one JSON document or YAML documents
+    /// [default: the embedded config-samples/sars/requests.jsonl].
     #[arg(long)]
     requests: Option<PathBuf>,
     /// The SubjectAccessReview version on the wire.
