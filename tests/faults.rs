@@ -7,6 +7,7 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -1058,4 +1059,93 @@ async fn http2_clients_are_told_the_stream_limit() {
         .expect("send");
     response.await.expect("response");
     assert_eq!(client.current_max_send_streams(), 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_flood_at_the_file_limit_makes_clients_wait_not_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // serve with 256 open files at most (soft and hard): the connection cap must fit under it.
+    let mut child = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_authz-chain"))
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--bind-address",
+            "127.0.0.1",
+            "--secure-port",
+            "0",
+            "--tls-handshake-timeout",
+            "1s",
+            "--cert-dir",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.contains("serving SubjectAccessReviews") {
+                    let _ = tx.send(line.clone());
+                }
+                log.lock().expect("log").push(line);
+            }
+        });
+    }
+    let serving = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("serve started");
+    let entry: serde_json::Value = serde_json::from_str(&serving).expect("json");
+    let address: SocketAddr = entry["fields"]["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("address");
+    let ca = std::fs::read_to_string(dir.path().join("authz-chain-ca.crt")).expect("CA");
+    assert!(
+        log.lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains("--max-connections lowered to fit the open-file limit")),
+        "{:?}",
+        log.lock().expect("log")
+    );
+
+    // 300 connections that never start TLS: more than the process could hold open.
+    let mut flood = Vec::new();
+    for _ in 0..300 {
+        flood.push(
+            tokio::net::TcpStream::connect(address)
+                .await
+                .expect("connect"),
+        );
+    }
+    // A real client is answered once the silent ones time out, not refused meanwhile.
+    let started = Instant::now();
+    let reply = tokio::time::timeout(Duration::from_secs(15), healthz(address, &ca))
+        .await
+        .expect("answered while flooded");
+    assert_eq!(reply.status, 200);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    drop(flood);
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = log.lock().expect("log");
+    assert!(
+        !log.iter().any(|l| l.contains("accept failed")),
+        "accept failed: {:?}",
+        log.iter().filter(|l| l.contains("accept failed")).count()
+    );
 }

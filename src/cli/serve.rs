@@ -200,6 +200,17 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         allowed_client_names = ?args.allowed_client_names,
         "serving SubjectAccessReviews on POST /authorize"
     );
+    let mut limits = args.limits.limits();
+    if let Some(found) = limits.fit_to_file_limit()
+        && limits.max_connections < found.requested_connections
+    {
+        tracing::warn!(
+            open_files = found.open_files,
+            requested = found.requested_connections,
+            max_connections = limits.max_connections,
+            "--max-connections lowered to fit the open-file limit"
+        );
+    }
     let authorize_callers = CallerPolicy {
         require_certificate: args.client_ca_file.is_some(),
         allowed_names: args.allowed_client_names.clone(),
@@ -216,7 +227,7 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         App::new(chain, metrics.clone())
             .with_authorize_callers(authorize_callers)
             .with_metrics_access(metrics_access)
-            .with_limits(args.limits.limits()),
+            .with_limits(limits),
     );
     // Watchers run until this guard is dropped, after the server has stopped.
     #[cfg(feature = "live")]

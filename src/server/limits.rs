@@ -56,7 +56,59 @@ impl Default for Limits {
     }
 }
 
+/// File descriptors kept free for everything but served connections: the listener, webhook and
+/// API server clients, watched files, logs.
+pub const RESERVED_FILES: u64 = 128;
+
+/// What [`Limits::fit_to_file_limit`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileLimit {
+    /// The soft limit on open files after raising it as far as allowed.
+    pub open_files: u64,
+    /// The connection cap before fitting it.
+    pub requested_connections: usize,
+}
+
 impl Limits {
+    /// Raises this process's soft limit on open files to its hard limit (as Go's runtime does at
+    /// start) and lowers `max_connections` to fit under it with [`RESERVED_FILES`] to spare, so
+    /// that a flood of connections makes new ones wait instead of making `accept` fail. `None`
+    /// where the limit cannot be read.
+    pub fn fit_to_file_limit(&mut self) -> Option<FileLimit> {
+        #[cfg(unix)]
+        {
+            use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+            let limit = getrlimit(Resource::Nofile);
+            let mut open_files = limit.current?;
+            if let Some(hard) = limit.maximum
+                && hard > open_files
+                && setrlimit(
+                    Resource::Nofile,
+                    Rlimit {
+                        current: Some(hard),
+                        maximum: Some(hard),
+                    },
+                )
+                .is_ok()
+            {
+                open_files = hard;
+            }
+            let requested_connections = self.max_connections;
+            let room = usize::try_from(open_files.saturating_sub(RESERVED_FILES))
+                .unwrap_or(usize::MAX)
+                .max(1);
+            self.max_connections = self.max_connections.min(room);
+            Some(FileLimit {
+                open_files,
+                requested_connections,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    }
+
     /// How often a connection checks its timers: often enough for the shortest of them.
     pub fn tick(&self) -> Duration {
         (self.idle_timeout.min(self.write_timeout) / 4)
