@@ -13,7 +13,8 @@ use authz_chain::build::{DEFAULT_SUPERUSER_GROUP, WebhookMode, build_chain};
 use authz_chain::metrics::Metrics;
 use authz_chain::replay::{self, Chains, Evaluator, Flip, Options, Output, Summary};
 
-use super::{ChainArgs, FeatureGates, load, parse_feature_gates};
+use super::chain_cli::{ChainArgs, load, parse_feature_gates};
+use authz_chain::authorizers::node::FeatureGates;
 
 /// The exit status when `--fail-on` finds what it looks for (1 is an error, 2 a usage error).
 pub const FAIL_ON_STATUS: i32 = 3;

@@ -14,7 +14,8 @@ use authz_chain::metrics::Metrics;
 use authz_chain::server::{self, App, CallerPolicy, Limits, MetricsAccess, ReadyFlag, ServingCert};
 use authz_chain::state::ClusterState;
 
-use super::{ChainArgs, Loaded, load, log_state, parse_duration};
+use super::chain_cli::{ChainArgs, Loaded, load, log_state};
+use super::parse_duration;
 
 /// Flags of `serve`.
 #[derive(Args)]
