@@ -7,9 +7,9 @@ use arc_swap::ArcSwap;
 use tokio::sync::Semaphore;
 
 use super::client::CallerPolicy;
-use super::health::{Checks, ReadyFlag};
 use super::limits::Limits;
 use crate::authz::Chain;
+use crate::health::{Checks, ReadyFlag};
 use crate::metrics::Metrics;
 
 /// Where `/metrics` is served.

@@ -4,17 +4,16 @@
 mod app;
 mod client;
 mod connection;
-mod health;
 mod limits;
 mod reload;
 mod routes;
 mod tls;
 mod watch;
 
+pub use crate::health::{Checks, ReadyFlag};
 pub use app::{App, MetricsAccess};
 pub use client::{Access, CallerPolicy, ClientIdentity};
 pub use connection::{Control, Phase, TrackedBody};
-pub use health::{Checks, ReadyFlag};
 pub use limits::Limits;
 pub use reload::{ChainBuilder, ConfigReloader, POLL_INTERVAL, ReloadOutcome, config_hash};
 pub use routes::{MAX_BODY_BYTES, route};

@@ -13,6 +13,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use thiserror::Error;
 
+pub use crate::crypto::crypto_provider;
+
 /// Why TLS could not be set up.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -50,11 +52,6 @@ pub enum ServingCert {
         /// Host names and IPs the certificate is valid for.
         hosts: Vec<String>,
     },
-}
-
-/// The crypto provider used everywhere (ring), so one provider covers the whole build.
-pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// Builds the server configuration. The serving certificate is read through a

@@ -7,7 +7,7 @@ use hashbrown::{DefaultHashBuilder, HashMap};
 
 use super::FeatureGates;
 use crate::api::rbac::PolicyRule;
-use crate::authorizers::rbac::rule_allows;
+use crate::authz::rule_allows;
 use crate::authz::text::Key;
 use crate::authz::{Attributes, Request};
 

@@ -10,6 +10,6 @@ mod authorizer;
 mod index;
 mod rules;
 
+pub use crate::authz::rule_allows;
 pub use authorizer::RbacAuthorizer;
 pub use index::{RbacIndex, RbacObjects};
-pub use rules::rule_allows;

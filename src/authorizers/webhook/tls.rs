@@ -11,7 +11,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::WebhookError;
 use crate::config::WebhookConnection;
-use crate::server::crypto_provider;
+use crate::crypto::crypto_provider;
 
 /// Builds the TLS configuration a webhook connection asks for.
 pub fn client_tls_config(

@@ -32,7 +32,7 @@ use super::objects::{
 use super::watch::Mirror;
 use crate::api::rbac::{Binding, Role};
 use crate::authorizers::rbac::{RbacIndex, RbacObjects};
-use crate::server::ReadyFlag;
+use crate::health::ReadyFlag;
 
 /// How long the rebuilder waits after a change for more changes of the same burst.
 pub const DEBOUNCE: Duration = Duration::from_millis(50);

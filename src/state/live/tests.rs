@@ -16,7 +16,7 @@ use super::watch::Mirror;
 use crate::api::rbac::{Binding, Role};
 use crate::authorizers::node::{BoundKind, NodeGraphStore, Path, RefKind, Target};
 use crate::authorizers::rbac::{RbacIndex, RbacObjects};
-use crate::server::Checks;
+use crate::health::Checks;
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("test object")

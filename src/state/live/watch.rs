@@ -26,8 +26,8 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use serde::de::DeserializeOwned;
 
+use crate::health::ReadyFlag;
 use crate::metrics::{KindLabels, Metrics, SecondsSince};
-use crate::server::ReadyFlag;
 
 /// Where one kind's events go. A (re)list arrives as [`Mirror::relist_started`], the listed
 /// objects, then [`Mirror::relist_done`], after which objects that were not listed are gone.

@@ -1,4 +1,5 @@
-//! Health checks, answered as kube-apiserver's `/livez` and `/readyz` do: `ok` when every check
+//! Readiness: named checks that components (state sources, the reloaders, shutdown) turn on
+//! and off, and the server reports. Health checks, answered as kube-apiserver's `/livez` and `/readyz` do: `ok` when every check
 //! passes; otherwise HTTP 503 listing each check (`[+]name ok`, `[-]name failed: reason
 //! withheld`) and `readyz check failed`. `?verbose` lists the checks in either case.
 
