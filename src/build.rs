@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use thiserror::Error;
 
-use crate::authorizers::node::NodeGraph;
-use crate::authorizers::node::{FeatureGates, NodeAuthorizer, NodeGraphStore};
-use crate::authorizers::rbac::{RbacAuthorizer, RbacIndex};
+use crate::authorizers::node::{FeatureGates, NodeAuthorizer};
+use crate::authorizers::rbac::RbacAuthorizer;
 use crate::authorizers::webhook::{InClusterPaths, WebhookCall, WebhookError};
 use crate::authz::guard::{Backoff, Guard, GuardConfig, MatchConditions};
 use crate::authz::{
@@ -21,48 +19,13 @@ use crate::config::{
 };
 use crate::metrics::Metrics;
 use crate::review::{ReviewVersion, spec_key};
-use crate::state::ClusterState;
+pub use crate::state::{Sources, StateLoadError};
 
 /// The name of the privileged-group step in logs and metrics.
 pub const SUPERUSER_LINK: &str = "superuser";
 
 /// The group kube-apiserver always allows.
 pub const DEFAULT_SUPERUSER_GROUP: &str = "system:masters";
-
-/// The state stores authorizers read from.
-#[derive(Clone, Debug, Default)]
-pub struct Sources {
-    /// The RBAC snapshot, kept current by the state source.
-    pub rbac: Arc<ArcSwap<RbacIndex>>,
-    /// The Node authorizer's graph, kept current by the state source.
-    pub node: Arc<NodeGraphStore>,
-}
-
-impl Sources {
-    /// Stores holding `state`: the RBAC index and the node graph built from it.
-    pub fn from_state(state: &ClusterState) -> Result<Self, StateLoadError> {
-        Ok(Sources {
-            rbac: Arc::new(ArcSwap::from_pointee(RbacIndex::build(&state.rbac))),
-            node: Arc::new(NodeGraphStore::new(NodeGraph::from_manifests(
-                &state.graph_objects,
-            )?)),
-        })
-    }
-
-    /// Replaces everything the stores hold with `state` (a re-read of the state files): both
-    /// are built off to the side first, so a state that does not load changes nothing, and
-    /// readers never wait for the build.
-    pub fn replace_state(&self, state: &ClusterState) -> Result<(), StateLoadError> {
-        let graph = NodeGraph::from_manifests(&state.graph_objects)?;
-        let index = RbacIndex::build(&state.rbac);
-        self.rbac.store(Arc::new(index));
-        self.node.replace(graph);
-        Ok(())
-    }
-}
-
-/// Why cluster state could not be turned into stores.
-pub type StateLoadError = crate::authorizers::node::GraphLoadError;
 
 /// Chain-wide options that are not part of `AuthorizationConfiguration`.
 #[derive(Clone, Debug)]

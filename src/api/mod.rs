@@ -2,6 +2,7 @@
 //! data, not behaviour; the core converts them at the edges.
 
 pub mod de;
+pub mod manifest;
 pub mod meta;
 pub mod pod;
 pub mod rbac;

@@ -7,20 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use thiserror::Error;
 
-/// One object found in a manifest, with where it came from.
-#[derive(Clone, Debug)]
-pub struct Manifest {
-    /// `kind` (for items of a typed list without one, the list's kind minus `List`).
-    pub kind: String,
-    /// `apiVersion`.
-    pub api_version: String,
-    /// The whole object.
-    pub object: Value,
-    /// The file it was read from.
-    pub file: PathBuf,
-    /// The 1-based document number within the file.
-    pub document: usize,
-}
+pub use crate::api::manifest::Manifest;
 
 /// A file that could not be read or parsed.
 #[derive(Debug, Error)]

@@ -8,7 +8,9 @@ mod aggregation;
 pub mod live;
 mod manifests;
 mod snapshot;
+mod sources;
 
 pub use aggregation::aggregate_cluster_roles;
 pub use manifests::{Manifest, ManifestError, fingerprint, read_manifests};
 pub use snapshot::{ClusterState, StateError};
+pub use sources::{Sources, StateLoadError};

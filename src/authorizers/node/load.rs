@@ -7,9 +7,9 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use super::graph::{BoundKind, NodeGraph};
+use crate::api::manifest::Manifest;
 use crate::api::pod::Pod;
 use crate::api::storage::{NodeBound, PersistentVolume};
-use crate::state::Manifest;
 
 /// An object of a graph kind that does not have the expected shape.
 #[derive(Debug, Error)]

@@ -37,9 +37,9 @@ use self::objects::{
 };
 use self::rbac::{RBAC_KINDS, RbacMirror, RbacState};
 use crate::authorizers::node::{BoundKind, FeatureGates};
-use crate::build::Sources;
 use crate::health::Checks;
 use crate::metrics::Metrics;
+use crate::state::Sources;
 
 /// The running watchers and the RBAC rebuilder; dropping it stops them.
 #[derive(Debug)]
