@@ -162,7 +162,13 @@ fn build_webhook(
         FailurePolicy::Deny => Decision::Deny,
     };
     if let WebhookMode::StandIn(answer) = options.webhooks {
-        return Ok(Arc::new(StandIn::new(answer, failure_policy, conditions)));
+        return Ok(Arc::new(StandIn::new(
+            answer,
+            failure_policy,
+            conditions,
+            &options.metrics,
+            &spec.name,
+        )));
     }
     let version = match spec.sar_version {
         SarVersion::V1 => ReviewVersion::V1,

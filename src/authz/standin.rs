@@ -4,14 +4,16 @@
 //! The step's matchConditions still run, so a request the webhook would never have seen gets
 //! NoOpinion (and a condition error the failure policy) exactly as with the real webhook. Only when
 //! the webhook would have been called does the stand-in answer its fixed decision, with a reason
-//! from [`STAND_IN_REASONS`]; the chain notices that reason and reports the link in
+//! from [`STAND_IN_REASONS`] marked as [`Reason::StandIn`]; the chain notices that variant and
+//! reports the link in
 //! [`ChainVerdict::stand_in`](super::ChainVerdict::stand_in), so replay can tell which decisions
 //! rest on an answer nobody gave.
 
 use std::sync::Arc;
 
-use super::guard::{MatchConditions, MatchOutcome};
-use super::{Authorize, AuthzError, Decision, Outcome, Reason, Request, Verdict};
+use super::guard::{ConditionGate, MatchConditions};
+use super::{Authorize, Decision, Outcome, Reason, Request, Verdict};
+use crate::metrics::Metrics;
 
 /// What a stand-in answers when the webhook would have been called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +29,7 @@ pub enum StandInAnswer {
     Skip,
 }
 
-/// The reasons stand-ins answer with, one per [`StandInAnswer`] in declaration order. Only
-/// compile-time strings: a real webhook's reason is never a [`Reason::Static`].
+/// The reasons stand-ins answer with, one per [`StandInAnswer`] in declaration order.
 pub const STAND_IN_REASONS: [&str; 4] = [
     "replay: webhook not called, assumed to allow (--webhooks allow)",
     "replay: webhook not called, assumed to deny (--webhooks deny)",
@@ -46,7 +47,7 @@ impl StandInAnswer {
         };
         Verdict {
             decision,
-            reason: Reason::Static(reason),
+            reason: Reason::StandIn(reason),
             error: None,
         }
     }
@@ -54,17 +55,14 @@ impl StandInAnswer {
 
 /// Whether `verdict` came from a stand-in that would have called its webhook.
 pub fn is_stand_in(verdict: &Verdict) -> bool {
-    match verdict.reason {
-        Reason::Static(text) => text.starts_with("replay: webhook not called"),
-        _ => false,
-    }
+    matches!(verdict.reason, Reason::StandIn(_))
 }
 
 /// A webhook step replaced by a fixed answer.
 pub struct StandIn {
     answer: StandInAnswer,
     failure_policy: Decision,
-    conditions: Option<Arc<dyn MatchConditions>>,
+    conditions: Option<ConditionGate>,
 }
 
 impl std::fmt::Debug for StandIn {
@@ -79,37 +77,35 @@ impl std::fmt::Debug for StandIn {
 // === impl StandIn ===
 
 impl StandIn {
-    /// A stand-in answering `answer` once `conditions` (the webhook's compiled matchConditions)
-    /// match; a condition error returns `failure_policy` with the error, as the webhook would.
+    /// A stand-in for the webhook `name` answering `answer` once `conditions` (its compiled
+    /// matchConditions) match; a condition error returns `failure_policy` with the error, as the
+    /// webhook would, and the conditions are counted in `metrics` as the webhook's guard counts
+    /// them.
     pub fn new(
         answer: StandInAnswer,
         failure_policy: Decision,
         conditions: Option<Arc<dyn MatchConditions>>,
+        metrics: &Metrics,
+        name: &str,
     ) -> Self {
         StandIn {
             answer,
             failure_policy,
-            conditions,
+            conditions: conditions.map(|conditions| {
+                ConditionGate::new(conditions, failure_policy, metrics, "Webhook", name)
+            }),
         }
     }
 }
 
 impl Authorize for StandIn {
     fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
-        if let Some(conditions) = &self.conditions {
-            match conditions.evaluate(request).outcome {
-                MatchOutcome::Match => {}
-                MatchOutcome::NoMatch => {
-                    return Outcome::Ready(Verdict::no_opinion(Reason::None));
-                }
-                MatchOutcome::Error(error) => {
-                    return Outcome::Ready(Verdict {
-                        decision: self.failure_policy,
-                        reason: Reason::None,
-                        error: Some(AuthzError::new(error)),
-                    });
-                }
-            }
+        if let Some(verdict) = self
+            .conditions
+            .as_ref()
+            .and_then(|gate| gate.check(request))
+        {
+            return Outcome::Ready(verdict);
         }
         Outcome::Ready(self.answer.verdict())
     }
@@ -118,7 +114,7 @@ impl Authorize for StandIn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::guard::MatchResult;
+    use crate::authz::guard::{MatchOutcome, MatchResult};
     use crate::authz::{Attributes, NonResourceAttributes, UserInfo};
 
     struct Fixed(MatchOutcome);
@@ -144,6 +140,27 @@ mod tests {
             Outcome::Ready(verdict) => verdict,
             Outcome::Pending(_) => panic!("a stand-in answers at once"),
         }
+    }
+
+    /// The series a case must have recorded, as the guard records it.
+    fn outcome_for_metrics(case: &str) -> Option<&'static str> {
+        match case {
+            "false condition" => Some(
+                "apiserver_authorization_match_condition_exclusions_total{type=\"Webhook\",name=\"wh\"} 1",
+            ),
+            "condition error" => Some(
+                "apiserver_authorization_match_condition_evaluation_errors_total{type=\"Webhook\",name=\"wh\"} 1",
+            ),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_text_like_a_stand_ins_is_not_one() {
+        let verdict = Verdict::no_opinion(Reason::Static(STAND_IN_REASONS[3]));
+        assert!(!is_stand_in(&verdict));
+        let verdict = Verdict::no_opinion(Reason::Owned(STAND_IN_REASONS[0].to_owned()));
+        assert!(!is_stand_in(&verdict));
     }
 
     #[test]
@@ -181,9 +198,20 @@ mod tests {
         ];
         for (name, answer, outcome, decision, marked) in cases {
             let conditions = outcome.map(|o| Arc::new(Fixed(o)) as Arc<dyn MatchConditions>);
-            let verdict = ask(&StandIn::new(answer, Decision::Deny, conditions));
+            let metrics = Metrics::new();
+            let verdict = ask(&StandIn::new(
+                answer,
+                Decision::Deny,
+                conditions,
+                &metrics,
+                "wh",
+            ));
             assert_eq!(verdict.decision, decision, "{name}");
             assert_eq!(is_stand_in(&verdict), marked, "{name}");
+            if let Some(outcome) = outcome_for_metrics(name) {
+                let text = metrics.encode();
+                assert!(text.contains(outcome), "{name}: {text}");
+            }
         }
     }
 }

@@ -44,6 +44,9 @@ pub enum Reason {
     Shared(Arc<str>),
     /// A text computed for this request.
     Owned(String),
+    /// The answer of a replay stand-in where the webhook would have been called: the text says
+    /// which. The variant, not the text, is how the chain tells such answers apart.
+    StandIn(&'static str),
 }
 
 impl Reason {
@@ -54,6 +57,7 @@ impl Reason {
             Reason::Static(s) => s,
             Reason::Shared(s) => s,
             Reason::Owned(s) => s,
+            Reason::StandIn(s) => s,
         }
     }
 

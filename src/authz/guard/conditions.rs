@@ -27,3 +27,73 @@ pub trait MatchConditions: Send + Sync {
     /// Evaluates every condition against `request`, with upstream's rules.
     fn evaluate(&self, request: &Request) -> MatchResult;
 }
+
+/// matchConditions in front of a step, with their metrics and the step's failure policy: the one
+/// place that turns an evaluation into "go on" or an answer, shared by the guard and by replay's
+/// stand-ins so both count `apiserver_authorization_match_condition_*` the same way.
+pub struct ConditionGate {
+    conditions: std::sync::Arc<dyn MatchConditions>,
+    failure_policy: crate::authz::Decision,
+    errors: prometheus_client::metrics::counter::Counter,
+    exclusions: prometheus_client::metrics::counter::Counter,
+    duration: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl std::fmt::Debug for ConditionGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConditionGate")
+            .field("failure_policy", &self.failure_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConditionGate {
+    /// A gate evaluating `conditions` for the step `kind`/`name`, recording into `metrics`.
+    pub fn new(
+        conditions: std::sync::Arc<dyn MatchConditions>,
+        failure_policy: crate::authz::Decision,
+        metrics: &crate::metrics::Metrics,
+        kind: &str,
+        name: &str,
+    ) -> Self {
+        let labels = crate::metrics::AuthorizerLabels {
+            r#type: kind.to_owned(),
+            name: name.to_owned(),
+        };
+        ConditionGate {
+            conditions,
+            failure_policy,
+            errors: metrics.match_condition_errors.get_or_create_owned(&labels),
+            exclusions: metrics
+                .match_condition_exclusions
+                .get_or_create_owned(&labels),
+            duration: metrics
+                .match_condition_duration
+                .get_or_create_owned(&labels),
+        }
+    }
+
+    /// `None` when the step should go on to its call; otherwise its answer now: NoOpinion when a
+    /// condition is false, the failure policy with the error when they fail to evaluate.
+    pub fn check(&self, request: &Request) -> Option<crate::authz::Verdict> {
+        use crate::authz::{AuthzError, Reason, Verdict};
+        let started = std::time::Instant::now();
+        let result = self.conditions.evaluate(request);
+        self.duration.observe(started.elapsed().as_secs_f64());
+        if result.had_error {
+            self.errors.inc();
+        }
+        match result.outcome {
+            MatchOutcome::Match => None,
+            MatchOutcome::NoMatch => {
+                self.exclusions.inc();
+                Some(Verdict::no_opinion(Reason::None))
+            }
+            MatchOutcome::Error(error) => Some(Verdict {
+                decision: self.failure_policy,
+                reason: Reason::None,
+                error: Some(AuthzError::new(error)),
+            }),
+        }
+    }
+}

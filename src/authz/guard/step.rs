@@ -8,10 +8,10 @@ use prometheus_client::metrics::histogram::Histogram;
 
 use super::cache::{DecisionCache, should_cache};
 use super::flight::SingleFlight;
-use super::{Answer, Backoff, Call, CallError, CallErrorKind, MatchConditions, MatchOutcome};
+use super::{Answer, Backoff, Call, CallError, CallErrorKind, ConditionGate, MatchConditions};
 use crate::authz::deadline;
 use crate::authz::{Authorize, AuthzError, Decision, Outcome, Reason, Request, Verdict};
-use crate::metrics::{AuthorizerLabels, Metrics, WebhookLabels};
+use crate::metrics::{Metrics, WebhookLabels};
 use crate::throttle::LogThrottle;
 
 /// How a guard behaves.
@@ -49,35 +49,19 @@ struct GuardMetrics {
     evaluations: [Counter; 4],
     durations: [Histogram; 4],
     fail_open: [Counter; 4],
-    match_errors: Counter,
-    match_exclusions: Counter,
-    match_duration: Histogram,
 }
 
 impl GuardMetrics {
-    fn new(metrics: &Metrics, kind: &str, name: &str) -> Self {
+    fn new(metrics: &Metrics, name: &str) -> Self {
         let webhook = |result: &str| WebhookLabels {
             name: name.to_owned(),
             result: result.to_owned(),
-        };
-        let authorizer = AuthorizerLabels {
-            r#type: kind.to_owned(),
-            name: name.to_owned(),
         };
         GuardMetrics {
             evaluations: RESULTS
                 .map(|r| metrics.webhook_evaluations.get_or_create_owned(&webhook(r))),
             durations: RESULTS.map(|r| metrics.webhook_duration.get_or_create_owned(&webhook(r))),
             fail_open: RESULTS.map(|r| metrics.webhook_fail_open.get_or_create_owned(&webhook(r))),
-            match_errors: metrics
-                .match_condition_errors
-                .get_or_create_owned(&authorizer),
-            match_exclusions: metrics
-                .match_condition_exclusions
-                .get_or_create_owned(&authorizer),
-            match_duration: metrics
-                .match_condition_duration
-                .get_or_create_owned(&authorizer),
         }
     }
 }
@@ -101,7 +85,7 @@ impl Drop for AttemptRecord<'_> {
 pub struct Guard<C: Call> {
     config: GuardConfig,
     call: C,
-    conditions: Option<Arc<dyn MatchConditions>>,
+    conditions: Option<ConditionGate>,
     cache: Option<DecisionCache>,
     flight: SingleFlight,
     metrics: GuardMetrics,
@@ -127,7 +111,16 @@ impl<C: Call> Guard<C> {
         conditions: Option<Arc<dyn MatchConditions>>,
         metrics: &Metrics,
     ) -> Self {
-        let guard_metrics = GuardMetrics::new(metrics, config.kind, &config.name);
+        let guard_metrics = GuardMetrics::new(metrics, &config.name);
+        let conditions = conditions.map(|conditions| {
+            ConditionGate::new(
+                conditions,
+                config.failure_policy,
+                metrics,
+                config.kind,
+                &config.name,
+            )
+        });
         Guard {
             cache: DecisionCache::new(config.authorized_ttl, config.unauthorized_ttl),
             config,
@@ -259,23 +252,12 @@ impl<C: Call> Guard<C> {
 
 impl<C: Call> Authorize for Guard<C> {
     fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
-        if let Some(conditions) = &self.conditions {
-            let started = Instant::now();
-            let result = conditions.evaluate(request);
-            self.metrics
-                .match_duration
-                .observe(started.elapsed().as_secs_f64());
-            if result.had_error {
-                self.metrics.match_errors.inc();
-            }
-            match result.outcome {
-                MatchOutcome::Match => {}
-                MatchOutcome::NoMatch => {
-                    self.metrics.match_exclusions.inc();
-                    return Outcome::Ready(Verdict::no_opinion(Reason::None));
-                }
-                MatchOutcome::Error(error) => return Outcome::Ready(self.failure(error)),
-            }
+        if let Some(verdict) = self
+            .conditions
+            .as_ref()
+            .and_then(|gate| gate.check(request))
+        {
+            return Outcome::Ready(verdict);
         }
         let key = match &self.cache {
             Some(_) if should_cache(request) => Some((self.config.cache_key)(request)),
