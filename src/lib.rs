@@ -1,5 +1,22 @@
 //! authz-chain: a Kubernetes authorization webhook that answers SubjectAccessReviews with an
 //! ordered chain of authorizers, configured by kube-apiserver's `AuthorizationConfiguration`.
+//!
+//! The top-level modules form a stack; each uses only its own layer and those below it
+//! (`tests/module_layers.rs` checks this and that no two modules use each other):
+//!
+//! 1. foundations: [`api`] (wire types), [`go`] (Go-compatible text), [`field`] (field
+//!    errors), [`crypto`] (the rustls provider), [`throttle`] (rate-limited logs), [`samples`];
+//! 2. the decision core: [`authz`] (request, verdict, the `Authorize` trait, the chain, the
+//!    guard, the caller's deadline, rule matching shared by RBAC and Node, selectors),
+//!    [`metrics`], [`health`] (readiness checks);
+//! 3. [`cel`], [`config`] (AuthorizationConfiguration, kubeconfigs), [`review`]
+//!    (SubjectAccessReview in and out);
+//! 4. [`authorizers`]: RBAC, Node, Webhook, none using another;
+//! 5. [`state`]: manifest files, aggregation, live list/watch, and the stores they fill;
+//! 6. [`build`]: the one place a configuration and a state become a chain;
+//! 7. front ends: [`server`], [`eval`], [`replay`], [`loadgen`];
+//!
+//! and the binary (`main.rs`, `cli/`) on top.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

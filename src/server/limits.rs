@@ -71,7 +71,7 @@ pub struct FileLimit {
 
 impl Limits {
     /// Raises this process's soft limit on open files to its hard limit (as Go's runtime does at
-    /// start) and lowers `max_connections` to fit under it with [`RESERVED_FILES`] to spare, so
+    /// start) and lowers `max_connections` to fit under it with `RESERVED_FILES` to spare, so
     /// that a flood of connections makes new ones wait instead of making `accept` fail. `None`
     /// where the limit cannot be read.
     pub fn fit_to_file_limit(&mut self) -> Option<FileLimit> {
