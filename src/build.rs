@@ -14,11 +14,9 @@ use crate::authz::{
     AlwaysAllow, AlwaysDeny, Authorize, Chain, Decision, Instrumented, Link, StandIn,
     StandInAnswer, Superuser,
 };
-use crate::config::{
-    AuthorizerSpec, FailurePolicy, LoadedConfig, SarVersion, WebhookConnection, WebhookSpec,
-};
+use crate::config::{AuthorizerSpec, FailurePolicy, LoadedConfig, WebhookConnection, WebhookSpec};
 use crate::metrics::Metrics;
-use crate::review::{ReviewVersion, spec_key};
+use crate::review::spec_key;
 pub use crate::state::{Sources, StateLoadError};
 
 /// The name of the privileged-group step in logs and metrics.
@@ -170,10 +168,7 @@ fn build_webhook(
             &spec.name,
         )));
     }
-    let version = match spec.sar_version {
-        SarVersion::V1 => ReviewVersion::V1,
-        SarVersion::V1beta1 => ReviewVersion::V1beta1,
-    };
+    let version = spec.sar_version;
     let timeout = spec.timeout.to_std();
     let call = match connection {
         Some(connection) => WebhookCall::new(connection, version, timeout)?,

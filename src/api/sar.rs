@@ -204,3 +204,23 @@ pub struct SubjectAccessReviewStatus {
     )]
     pub evaluation_error: String,
 }
+
+/// The two SubjectAccessReview versions: what a review arrives in, and what a webhook step
+/// speaks (`subjectAccessReviewVersion`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewVersion {
+    /// `authorization.k8s.io/v1`.
+    V1,
+    /// `authorization.k8s.io/v1beta1`.
+    V1beta1,
+}
+
+impl ReviewVersion {
+    /// The `apiVersion` string.
+    pub fn api_version(self) -> &'static str {
+        match self {
+            ReviewVersion::V1 => V1,
+            ReviewVersion::V1beta1 => V1BETA1,
+        }
+    }
+}

@@ -5,6 +5,7 @@
 use super::compile::CompiledCondition;
 use super::error::EvalError;
 use super::request::SarView;
+pub use crate::authz::guard::MatchOutcome;
 use std::sync::Arc;
 
 /// The ordered matchConditions of one webhook.
@@ -13,18 +14,6 @@ pub struct Matcher {
     conditions: Vec<Arc<CompiledCondition>>,
     field_selector: bool,
     label_selector: bool,
-}
-
-/// What the matchConditions decided for a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MatchOutcome {
-    /// Every condition evaluated to `true` (or there are none).
-    Match,
-    /// A condition evaluated to `false`.
-    NoMatch,
-    /// No condition was `false` and at least one failed; the text is
-    /// kube-apiserver's aggregate of the failures.
-    Error(String),
 }
 
 /// What the metrics need to know about one evaluation.

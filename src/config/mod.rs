@@ -14,7 +14,6 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use crate::field::{BadValue, FieldError, FieldErrorType};
 pub use kubeconfig::{KubeconfigError, WebhookConnection, load_webhook_connection};
 pub use load::{LoadError, decode};
 pub use types::{
@@ -23,7 +22,7 @@ pub use types::{
 };
 pub use validate::{
     AuthorizerSpec, ChainConfig, Connection, FailurePolicy, KNOWN_TYPES, MAX_MATCH_CONDITIONS,
-    SarVersion, WebhookSpec, check_kube_apiserver_rules, validate,
+    WebhookSpec, check_kube_apiserver_rules, validate,
 };
 
 /// A configuration that decoded, validated and whose kubeconfigs loaded.

@@ -2,6 +2,7 @@
 //! kube-apiserver adds on top (`pkg/kubeapiserver/authorizer/config.go`). The result is a typed
 //! [`ChainConfig`] with every matchCondition already compiled.
 
+use crate::api::sar::ReviewVersion;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 
@@ -80,15 +81,6 @@ pub enum FailurePolicy {
     Deny,
 }
 
-/// The SubjectAccessReview version spoken with a webhook.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SarVersion {
-    /// `authorization.k8s.io/v1`.
-    V1,
-    /// `authorization.k8s.io/v1beta1` (groups spelled `group`).
-    V1beta1,
-}
-
 /// Where a webhook is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Connection {
@@ -110,7 +102,7 @@ pub struct WebhookSpec {
     /// Limit of one attempt.
     pub timeout: Duration,
     /// Version spoken with the webhook.
-    pub sar_version: SarVersion,
+    pub sar_version: ReviewVersion,
     /// Decision on failure.
     pub failure_policy: FailurePolicy,
     /// Where to send requests.
@@ -285,17 +277,17 @@ fn validate_webhook(
                 format!("{path}.subjectAccessReviewVersion"),
                 "",
             ));
-            SarVersion::V1
+            ReviewVersion::V1
         }
-        "v1" => SarVersion::V1,
-        "v1beta1" => SarVersion::V1beta1,
+        "v1" => ReviewVersion::V1,
+        "v1beta1" => ReviewVersion::V1beta1,
         other => {
             errors.push(FieldError::not_supported(
                 format!("{path}.subjectAccessReviewVersion"),
                 BadValue::Str(other.to_owned()),
                 &["v1", "v1beta1"],
             ));
-            SarVersion::V1
+            ReviewVersion::V1
         }
     };
     let conditions = webhook.match_conditions.as_deref().unwrap_or_default();

@@ -2,30 +2,12 @@
 //! (`pkg/apis/authorization/validation`) and conversion (`pkg/registry/authorization/util`).
 
 use super::ReviewError;
+pub use crate::api::sar::ReviewVersion;
 use crate::api::sar::{self, SubjectAccessReview, SubjectAccessReviewSpec};
 use crate::authz::selector::{self, SelectorInput};
 use crate::authz::{Attributes, NonResourceAttributes, Request, ResourceAttributes, UserInfo};
-use crate::config::{BadValue, FieldError};
+use crate::field::{BadValue, FieldError, FieldErrorType};
 use crate::go::quote;
-
-/// The two SubjectAccessReview versions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReviewVersion {
-    /// `authorization.k8s.io/v1`.
-    V1,
-    /// `authorization.k8s.io/v1beta1`.
-    V1beta1,
-}
-
-impl ReviewVersion {
-    /// The `apiVersion` string.
-    pub fn api_version(self) -> &'static str {
-        match self {
-            ReviewVersion::V1 => sar::V1,
-            ReviewVersion::V1beta1 => sar::V1BETA1,
-        }
-    }
-}
 
 /// A decoded SubjectAccessReview and its version.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,7 +50,7 @@ pub fn to_request(review: &Review) -> Result<Request, ReviewError> {
     if !metadata_is_empty {
         errors.push(FieldError {
             path: "metadata".into(),
-            kind: crate::config::FieldErrorType::Invalid,
+            kind: FieldErrorType::Invalid,
             value: BadValue::Raw(
                 serde_json::Value::Object(review.object.metadata.clone()).to_string(),
             ),
@@ -150,7 +132,7 @@ fn validate_spec(spec: &SubjectAccessReviewSpec, groups: &[String]) -> Vec<Field
     match (&spec.resource_attributes, &spec.non_resource_attributes) {
         (Some(_), Some(n)) => errors.push(FieldError {
             path: "spec.nonResourceAttributes".into(),
-            kind: crate::config::FieldErrorType::Invalid,
+            kind: FieldErrorType::Invalid,
             value: BadValue::Raw(format!(
                 "authorization.NonResourceAttributes{{Path:{}, Verb:{}}}",
                 quote(&n.path),

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::config::FieldError;
+use crate::field::FieldError;
 
 /// A request body that cannot be answered.
 #[derive(Debug, Error)]

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use crate::authz::guard::{MatchConditions, MatchOutcome, MatchResult};
+use crate::authz::guard::{MatchConditions, MatchResult};
 use crate::authz::selector::{
     RequirementOutput, field_requirements_to_api, label_requirements_to_api,
 };
 use crate::authz::{Attributes, Request};
 use crate::cel::{
-    self, CompiledCondition, Matcher, NonResourceView, RequirementView, ResourceView, SarView,
+    CompiledCondition, Matcher, NonResourceView, RequirementView, ResourceView, SarView,
 };
 
 /// A webhook's compiled matchConditions.
@@ -91,11 +91,7 @@ impl MatchConditions for CelConditions {
         };
         let (outcome, stats) = self.matcher.evaluate(&view);
         MatchResult {
-            outcome: match outcome {
-                cel::MatchOutcome::Match => MatchOutcome::Match,
-                cel::MatchOutcome::NoMatch => MatchOutcome::NoMatch,
-                cel::MatchOutcome::Error(error) => MatchOutcome::Error(error),
-            },
+            outcome,
             had_error: stats.errored,
         }
     }

@@ -2,7 +2,7 @@
 //! (apimachinery `labels`, `fields`, `util/validation/field`, `util/errors`)
 //! produces for the same failure.
 
-pub use crate::field::{BadValue, FieldError, FieldErrorType};
+use crate::field::FieldError;
 use crate::go::quote as go_quote;
 
 /// Every failure of selector parsing or conversion, with apimachinery's message text.

@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::err::{BadValue, FieldError, SelectorError};
+use super::err::SelectorError;
 use super::gosort::go_sort;
 use super::label_lexer::{Lexer, ScannedItem, Token};
 use super::validation::{is_qualified_name, is_valid_label_value};
+use crate::field::{BadValue, FieldError};
 
 /// A label selector operator (`selection.Operator` as used by `labels`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

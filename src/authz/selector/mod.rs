@@ -24,7 +24,7 @@ pub mod validation;
 #[cfg(test)]
 mod tests;
 
-pub use err::{BadValue, FieldError, FieldErrorType, SelectorError};
+pub use err::SelectorError;
 pub use field::{
     FieldOperator, FieldRequirement, escape_field_value, field_selector_string,
     parse_field_selector, unescape_field_value,

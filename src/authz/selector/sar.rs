@@ -8,10 +8,11 @@
 
 use std::fmt;
 
-use super::err::{BadValue, FieldError, SelectorError};
+use super::err::SelectorError;
 use super::field::{FieldOperator, FieldRequirement, parse_field_selector};
 use super::label::{LabelOperator, LabelRequirement, parse_label_selector};
 use super::validation::{is_qualified_name, is_valid_label_value};
+use crate::field::{BadValue, FieldError};
 
 /// `spec.resourceAttributes.fieldSelector` could not be used at all.
 pub const FIELD_SELECTOR_IGNORED: &str =

@@ -228,7 +228,8 @@ fn is_label_value_tables() {
 
 #[test]
 fn go_value_formatting() {
-    use super::super::{FieldError, SelectorError};
+    use super::super::SelectorError;
+    use crate::field::FieldError;
     use crate::go::{json_strings as go_json_strings, quote as go_quote};
     assert_eq!(
         go_quote("a\"b\\c\n\t\u{7}\u{7f}\u{1}\u{200b}\u{a0}é😀\u{e000}\u{10ffff}"),

@@ -240,7 +240,7 @@ fn label_selector_cases() {
 #[test]
 fn validation_messages() {
     let path = "spec.resourceAttributes.fieldSelector";
-    let strs = |errs: Vec<super::super::FieldError>| {
+    let strs = |errs: Vec<crate::field::FieldError>| {
         errs.iter().map(|e| e.to_string()).collect::<Vec<_>>()
     };
     assert!(validate_field_selector_attributes(None, path).is_empty());
