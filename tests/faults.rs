@@ -747,57 +747,35 @@ async fn callers_are_limited_by_certificate_name_and_refusals_are_counted() {
             "kube-apiserver,other-apiserver",
         ],
     );
-    let as_client = |leaf| client_config(&ca, Some(leaf), &[b"h2"]);
+    let ask = async |leaf: Option<&common::pki::Leaf>| {
+        send(
+            client_config(&ca, leaf, &[b"h2"]),
+            serve.address,
+            "POST",
+            "/authorize",
+            review("alice", "team-a"),
+        )
+        .await
+    };
     let allowed = clients.client("kube-apiserver");
-    let reply = send(
-        as_client(&allowed),
-        serve.address,
-        "POST",
-        "/authorize",
-        review("alice", "team-a"),
-    )
-    .await
-    .expect("allowed client");
+    let reply = ask(Some(&allowed)).await.expect("allowed client");
     assert_eq!(reply.status, 200, "{}", reply.body);
 
     let mallory = clients.client("mallory");
-    let reply = send(
-        as_client(&mallory),
-        serve.address,
-        "POST",
-        "/authorize",
-        review("alice", "team-a"),
-    )
-    .await
-    .expect("answered");
+    let reply = ask(Some(&mallory)).await.expect("answered");
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(
-        reply.body.contains("\\\"mallory\\\" is not allowed"),
+        reply.body.contains(r#"\"mallory\" is not allowed"#),
         "{}",
         reply.body
     );
 
-    let reply = send(
-        client_config(&ca, None, &[b"h2"]),
-        serve.address,
-        "POST",
-        "/authorize",
-        review("alice", "team-a"),
-    )
-    .await
-    .expect("answered");
+    let reply = ask(None).await.expect("answered");
     assert_eq!(reply.status, 401);
 
     // A certificate from another CA fails the handshake: counted and logged.
     let rogue = Ca::new("rogue").client("kube-apiserver");
-    let refused = send(
-        as_client(&rogue),
-        serve.address,
-        "POST",
-        "/authorize",
-        review("alice", "team-a"),
-    )
-    .await;
+    let refused = ask(Some(&rogue)).await;
     assert!(
         refused.is_err(),
         "a certificate from another CA was accepted"

@@ -63,14 +63,9 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Out of file descriptors and similar: log, breathe, keep serving.
-                    crate::warn_throttled!(ACCEPT_FAILURES, %error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+            accepted = accept(&listener) => match accepted {
+                Some(pair) => pair,
+                None => continue,
             },
             () = &mut shutdown => break,
         };
@@ -119,6 +114,19 @@ pub async fn serve(
         let _ = tokio::time::timeout(Duration::from_secs(1), phase.closed()).await;
     }
     Ok(())
+}
+
+/// The next connection; `None` after a failed accept (out of file descriptors and similar),
+/// which is logged (rate-limited) and followed by a short pause before the caller tries again.
+async fn accept(listener: &TcpListener) -> Option<(tokio::net::TcpStream, std::net::SocketAddr)> {
+    match listener.accept().await {
+        Ok(pair) => Some(pair),
+        Err(error) => {
+            crate::warn_throttled!(ACCEPT_FAILURES, %error, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
 }
 
 /// Waits for a connection slot; while none is free, asks idle connections to close (again every
@@ -186,13 +194,9 @@ pub async fn serve_metrics(
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    crate::warn_throttled!(ACCEPT_FAILURES, %error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
+            accepted = accept(&listener) => match accepted {
+                Some(pair) => pair,
+                None => continue,
             },
             () = &mut shutdown => return Ok(()),
         };
