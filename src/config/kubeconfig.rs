@@ -111,16 +111,28 @@ struct Context {
 
 /// Reads `path` and resolves its current context into a [`WebhookConnection`].
 pub fn load_webhook_connection(path: &Path) -> Result<WebhookConnection, KubeconfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| KubeconfigError {
+        path: path.to_owned(),
+        message: format!("open {}: {}", path.display(), go_errno_text(&e)),
+    })?;
+    parse_webhook_connection(&text, path)
+}
+
+/// [`load_webhook_connection`] for a kubeconfig already read: `path` names it in errors, and
+/// relative file references (CA, client certificate and key, `tokenFile`) are resolved against its
+/// directory and read. Public so the kubeconfig parser can be fuzzed without a file per input.
+pub fn parse_webhook_connection(
+    text: &str,
+    path: &Path,
+) -> Result<WebhookConnection, KubeconfigError> {
     let fail = |message: String| KubeconfigError {
         path: path.to_owned(),
         message,
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| fail(format!("open {}: {}", path.display(), go_errno_text(&e))))?;
     let config: Kubeconfig = if text.trim().is_empty() {
         Kubeconfig::default()
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| fail(format!("yaml: {e}")))?
+        serde_saphyr::from_str(text).map_err(|e| fail(format!("yaml: {e}")))?
     };
     let base = path.parent().unwrap_or(Path::new("/"));
     let mut files = Vec::new();
@@ -228,4 +240,41 @@ fn find<T: Clone>(items: &[Named<T>], name: &str) -> Option<T> {
         .iter()
         .find(|n| n.name == name)
         .and_then(|n| n.item.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+current-context: c
+contexts:
+- name: c
+  context: {cluster: k, user: u}
+clusters:
+- name: k
+  cluster: {server: https://example.invalid/authorize}
+users:
+- name: u
+  user: {tokenFile: token}
+";
+
+    #[test]
+    fn parse_resolves_files_against_the_directory_of_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("token"), "t").expect("write");
+        let connection =
+            parse_webhook_connection(KUBECONFIG, &dir.path().join("kubeconfig")).expect("valid");
+        assert_eq!(connection.server, "https://example.invalid/authorize");
+        assert_eq!(connection.token_file, Some(dir.path().join("token")));
+        let error = parse_webhook_connection(KUBECONFIG, Path::new("/nonexistent/kubeconfig"))
+            .expect_err("no token file there");
+        assert!(
+            error
+                .to_string()
+                .contains("unable to read tokenFile /nonexistent/token"),
+            "{error}"
+        );
+    }
 }

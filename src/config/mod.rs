@@ -14,7 +14,9 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use kubeconfig::{KubeconfigError, WebhookConnection, load_webhook_connection};
+pub use kubeconfig::{
+    KubeconfigError, WebhookConnection, load_webhook_connection, parse_webhook_connection,
+};
 pub use load::{LoadError, decode};
 pub use types::{
     API_VERSIONS, AuthorizationConfiguration, AuthorizerConfiguration, WebhookConfiguration,
