@@ -7,7 +7,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -55,6 +54,28 @@ async fn connect(
         .connect(name, tcp)
         .await
         .expect("handshake")
+}
+
+/// An HTTP/2 connection that has answered one `GET /healthz` (200); its driver runs on a task
+/// whose handle is returned with the client (keep the client: dropping it closes the connection
+/// from the client's side).
+async fn http2_after_one_request(
+    address: SocketAddr,
+    ca: &str,
+) -> (
+    h2::client::SendRequest<Bytes>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+) {
+    let tls = connect(address, ca, &[b"h2"]).await;
+    let (client, connection) = h2::client::handshake(tls).await.expect("h2 handshake");
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let request = http::Request::get("https://127.0.0.1/healthz")
+        .body(())
+        .expect("request");
+    let (response, _) = client.send_request(request, true).expect("send");
+    assert_eq!(response.await.expect("response").status(), 200);
+    (client, connection)
 }
 
 /// Reads until the server closes (EOF or error) and returns what it sent and when it closed;
@@ -193,16 +214,7 @@ async fn idle_keep_alive_connections_are_closed() {
     assert!(after < Duration::from_secs(4), "closed after {after:?}");
 
     // HTTP/2: one request, then silence; the connection ends (GOAWAY, then close).
-    let tls = connect(serve.address, &ca, &[b"h2"]).await;
-    let (mut client, connection) = h2::client::handshake(tls).await.expect("h2 handshake");
-    let connection = tokio::spawn(connection);
-    let request = http::Request::get("https://127.0.0.1/healthz")
-        .body(())
-        .expect("request");
-    let (response, _) = client.send_request(request, true).expect("send");
-    assert_eq!(response.await.expect("response").status(), 200);
-    // The client keeps its handle (dropping it would close the connection from its side).
-    let _client = client;
+    let (_client, connection) = http2_after_one_request(serve.address, &ca).await;
     let started = Instant::now();
     tokio::time::timeout(Duration::from_secs(10), connection)
         .await
@@ -516,18 +528,7 @@ async fn sigterm_does_not_wait_for_idle_connections() {
         .expect("write");
     let mut buffer = [0u8; 256];
     let _ = http1.read(&mut buffer).await.expect("read");
-    let tls = connect(serve.address, &ca, &[b"h2"]).await;
-    let (mut client, connection) = h2::client::handshake(tls).await.expect("h2 handshake");
-    tokio::spawn(connection);
-    let (response, _) = client
-        .send_request(
-            http::Request::get("https://127.0.0.1/healthz")
-                .body(())
-                .expect("request"),
-            true,
-        )
-        .expect("send");
-    response.await.expect("response");
+    let _http2 = http2_after_one_request(serve.address, &ca).await;
     let _silent = connect(serve.address, &ca, &[b"h2"]).await;
     // A peer that opened HTTP/2 and then answers nothing (no GOAWAY or PING acknowledgement),
     // and one that sent half a header line.
@@ -891,7 +892,8 @@ async fn metrics_can_move_to_their_own_address_or_need_a_certificate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_quickstart_listens_on_loopback_unless_told_otherwise() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = common::binary()
+    let mut command = common::binary();
+    command
         .args([
             "--log-format",
             "json",
@@ -900,44 +902,16 @@ async fn the_quickstart_listens_on_loopback_unless_told_otherwise() {
             "0",
             "--cert-dir",
         ])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let lines = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        let mut seen = Vec::new();
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let done = line.contains("serving SubjectAccessReviews");
-            seen.push(line);
-            if done {
-                break;
-            }
-        }
-        seen
-    })
-    .await
-    .expect("join");
-    let _ = child.kill();
-    let _ = child.wait();
+        .arg(dir.path());
+    let serve = Serve::spawn(command);
+    let lines = serve.log();
     assert!(
         lines
             .iter()
             .any(|l| l.contains("listening on 127.0.0.1 only")),
         "{lines:?}"
     );
-    let serving = lines.last().expect("a line");
-    let entry: serde_json::Value = serde_json::from_str(serving).expect("json");
-    let address: SocketAddr = entry["fields"]["address"]
-        .as_str()
-        .expect("address")
-        .parse()
-        .expect("socket address");
+    let address = serve.address;
     assert!(address.ip().is_loopback(), "{address}");
     #[cfg(unix)]
     {
@@ -1023,19 +997,7 @@ async fn an_http2_peer_that_stops_answering_pings_is_dropped() {
 async fn http2_clients_are_told_the_stream_limit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (serve, ca) = quickstart(dir.path(), &["--http2-max-concurrent-streams", "7"]);
-    let tls = connect(serve.address, &ca, &[b"h2"]).await;
-    let (client, connection) = h2::client::handshake(tls).await.expect("h2 handshake");
-    tokio::spawn(connection);
-    let mut client = client.ready().await.expect("ready");
-    let (response, _) = client
-        .send_request(
-            http::Request::get("https://127.0.0.1/healthz")
-                .body(())
-                .expect("request"),
-            true,
-        )
-        .expect("send");
-    response.await.expect("response");
+    let (client, _) = http2_after_one_request(serve.address, &ca).await;
     assert_eq!(client.current_max_send_streams(), 7);
 }
 
@@ -1043,7 +1005,8 @@ async fn http2_clients_are_told_the_stream_limit() {
 async fn a_connection_flood_at_the_file_limit_makes_clients_wait_not_fail() {
     let dir = tempfile::tempdir().expect("tempdir");
     // serve with 256 open files at most (soft and hard): the connection cap must fit under it.
-    let mut child = std::process::Command::new("bash")
+    let mut command = std::process::Command::new("bash");
+    command
         .arg("-c")
         .arg("ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_authz-chain"))
@@ -1059,46 +1022,15 @@ async fn a_connection_flood_at_the_file_limit_makes_clients_wait_not_fail() {
             "1s",
             "--cert-dir",
         ])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = child.stderr.take().expect("stderr");
-    let log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                if line.contains("serving SubjectAccessReviews") {
-                    let _ = tx.send(line.clone());
-                }
-                log.lock().expect("log").push(line);
-            }
-        });
-    }
-    let serving = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("serve started");
-    let entry: serde_json::Value = serde_json::from_str(&serving).expect("json");
-    let address: SocketAddr = entry["fields"]["address"]
-        .as_str()
-        .expect("address")
-        .parse()
-        .expect("address");
+        .arg(dir.path());
+    let serve = Serve::spawn(command);
+    let address = serve.address;
     let ca = std::fs::read_to_string(dir.path().join("authz-chain-ca.crt")).expect("CA");
+    let lowered = "--max-connections lowered to fit the open-file limit";
     assert!(
-        log.lock()
-            .expect("log")
-            .iter()
-            .any(|l| l.contains("--max-connections lowered to fit the open-file limit")),
+        serve.log().iter().any(|l| l.contains(lowered)),
         "{:?}",
-        log.lock().expect("log")
+        serve.log()
     );
 
     // 300 connections that never start TLS: more than the process could hold open.
@@ -1118,9 +1050,7 @@ async fn a_connection_flood_at_the_file_limit_makes_clients_wait_not_fail() {
     assert_eq!(reply.status, 200);
     assert!(started.elapsed() < Duration::from_secs(10));
     drop(flood);
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = log.lock().expect("log");
+    let log = serve.log();
     assert!(
         !log.iter().any(|l| l.contains("accept failed")),
         "accept failed: {:?}",

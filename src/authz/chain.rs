@@ -116,7 +116,7 @@ impl Chain {
 mod tests {
     //! Cases from upstream's `union_test.go`.
     use super::*;
-    use crate::authz::{Attributes, NonResourceAttributes, Outcome, UserInfo};
+    use crate::authz::Outcome;
 
     struct Fixed(Verdict);
 
@@ -147,16 +147,7 @@ mod tests {
     }
 
     fn request() -> Request {
-        Request {
-            user: UserInfo {
-                name: "alice".into(),
-                ..UserInfo::default()
-            },
-            attributes: Attributes::NonResource(NonResourceAttributes {
-                path: "/healthz".into(),
-                verb: "get".into(),
-            }),
-        }
+        Request::alice_gets_healthz()
     }
 
     fn run(chain: &Chain) -> ChainVerdict {

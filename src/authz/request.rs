@@ -76,6 +76,21 @@ pub struct NonResourceAttributes {
 }
 
 impl Request {
+    /// A test fixture: `alice` asking to `get` `/healthz`.
+    #[cfg(test)]
+    pub(crate) fn alice_gets_healthz() -> Self {
+        Request {
+            user: UserInfo {
+                name: "alice".into(),
+                ..UserInfo::default()
+            },
+            attributes: Attributes::NonResource(NonResourceAttributes {
+                path: "/healthz".into(),
+                verb: "get".into(),
+            }),
+        }
+    }
+
     /// The verb of either kind of request.
     pub fn verb(&self) -> &str {
         match &self.attributes {

@@ -181,6 +181,18 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         },
         _ => bail!("--tls-cert-file and --tls-private-key-file go together"),
     };
+    // Before any file is opened for serving: the cap must fit the limit in force.
+    let mut limits = args.limits.limits();
+    if let Some(found) = limits.fit_to_file_limit()
+        && limits.max_connections < found.requested_connections
+    {
+        tracing::warn!(
+            open_files = found.open_files,
+            requested = found.requested_connections,
+            max_connections = limits.max_connections,
+            "--max-connections lowered to fit the open-file limit"
+        );
+    }
     let (tls, serving) = server::server_config(&cert, args.client_ca_file.as_deref())?;
     let address = SocketAddr::new(bind_address, args.secure_port);
     let listener = tokio::net::TcpListener::bind(address)
@@ -201,17 +213,6 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         allowed_client_names = ?args.allowed_client_names,
         "serving SubjectAccessReviews on POST /authorize"
     );
-    let mut limits = args.limits.limits();
-    if let Some(found) = limits.fit_to_file_limit()
-        && limits.max_connections < found.requested_connections
-    {
-        tracing::warn!(
-            open_files = found.open_files,
-            requested = found.requested_connections,
-            max_connections = limits.max_connections,
-            "--max-connections lowered to fit the open-file limit"
-        );
-    }
     let authorize_callers = CallerPolicy {
         require_certificate: args.client_ca_file.is_some(),
         allowed_names: args.allowed_client_names.clone(),

@@ -80,11 +80,6 @@ impl App {
         self
     }
 
-    /// Whether `/authorize` needs a client certificate.
-    pub fn client_certificate_required(&self) -> bool {
-        self.authorize_callers.require_certificate
-    }
-
     /// Who may ask `/authorize`.
     pub fn authorize_callers(&self) -> &CallerPolicy {
         &self.authorize_callers

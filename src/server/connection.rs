@@ -163,12 +163,6 @@ impl Body for TrackedBody {
     }
 }
 
-/// Why the watchdog ended a connection, as the `reason` label of
-/// `authz_chain_connections_closed_total`.
-fn record_close(app: &App, reason: &'static str) {
-    app.metrics().connection_closed(reason);
-}
-
 /// Serves HTTP on an established (TLS) connection until it ends, a limit closes it, or the
 /// server's phase says so.
 pub async fn serve_connection<I>(
@@ -229,7 +223,7 @@ pub async fn serve_connection<I>(
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }
                 if let Some((_, reason)) = closing {
-                    record_close(&app, reason);
+                    app.metrics().connection_closed(reason);
                 }
                 return;
             }
@@ -254,7 +248,7 @@ pub async fn serve_connection<I>(
                         }
                     }
                     Phase::Closing => {
-                        record_close(&app, "shutdown");
+                        app.metrics().connection_closed("shutdown");
                         return;
                     }
                 }
@@ -262,7 +256,7 @@ pub async fn serve_connection<I>(
         }
         if activity.is_send_stalled(limits.write_timeout) {
             tracing::debug!(%peer, "closing a connection whose client does not take its responses");
-            record_close(&app, "write_timeout");
+            app.metrics().connection_closed("write_timeout");
             return;
         }
         match closing {
@@ -275,7 +269,7 @@ pub async fn serve_connection<I>(
             Some((since, reason))
                 if activity.is_idle() && since.elapsed() >= limits.close_linger =>
             {
-                record_close(&app, reason);
+                app.metrics().connection_closed(reason);
                 return;
             }
             _ => {}

@@ -13,7 +13,7 @@ mod watch;
 pub use crate::health::{Checks, ReadyFlag};
 pub use app::{App, MetricsAccess};
 pub use client::{Access, CallerPolicy, ClientIdentity};
-pub use connection::{Control, Phase, TrackedBody};
+use connection::{Control, Phase};
 pub use limits::Limits;
 pub use reload::{ChainBuilder, ConfigReloader, POLL_INTERVAL, ReloadOutcome, config_hash};
 pub use routes::{MAX_BODY_BYTES, route};

@@ -21,7 +21,8 @@ impl Serve {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut child = super::binary()
+        let mut command = super::binary();
+        command
             .args([
                 "--log-format",
                 "json",
@@ -31,7 +32,14 @@ impl Serve {
                 "--secure-port",
                 "0",
             ])
-            .args(args)
+            .args(args);
+        Serve::spawn(command)
+    }
+
+    /// Runs `command` (which starts `serve` with the JSON log format, perhaps through a wrapper
+    /// such as a shell setting limits) and waits until it logs the address it listens on.
+    pub fn spawn(mut command: std::process::Command) -> Self {
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -290,7 +290,6 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::authz::{Attributes, NonResourceAttributes, UserInfo};
 
     /// A downstream that never answers, counting the attempts.
     struct Hanging(AtomicUsize);
@@ -321,16 +320,7 @@ mod tests {
     }
 
     fn request() -> Request {
-        Request {
-            user: UserInfo {
-                name: "alice".into(),
-                ..UserInfo::default()
-            },
-            attributes: Attributes::NonResource(NonResourceAttributes {
-                path: "/healthz".into(),
-                verb: "get".into(),
-            }),
-        }
+        Request::alice_gets_healthz()
     }
 
     /// Two identical requests whose callers give up (kube-apiserver resets both streams) before
