@@ -14,7 +14,8 @@
 //! 4. [`authorizers`]: RBAC, Node, Webhook, none using another;
 //! 5. [`state`]: manifest files, aggregation, live list/watch, and the stores they fill;
 //! 6. [`build`]: the one place a configuration and a state become a chain;
-//! 7. front ends: [`server`], [`eval`], [`replay`], [`loadgen`];
+//! 7. front ends: [`server`], [`batch`] (the `eval` command: reviews read from a file),
+//!    [`replay`], [`loadgen`];
 //!
 //! and the binary (`main.rs`, `cli/`) on top.
 #![forbid(unsafe_code)]
@@ -23,11 +24,11 @@
 pub mod api;
 pub mod authorizers;
 pub mod authz;
+pub mod batch;
 pub mod build;
 pub mod cel;
 pub mod config;
 pub mod crypto;
-pub mod eval;
 pub mod field;
 pub mod go;
 pub mod health;

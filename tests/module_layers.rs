@@ -24,7 +24,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("state", 5),
     ("build", 6),
     ("server", 7),
-    ("eval", 7),
+    ("batch", 7),
     ("replay", 7),
     ("loadgen", 7),
 ];

@@ -4,6 +4,7 @@
 //! comprehension scoping. Errors carry the id of the node they are reported
 //! at; [`super::compile`] turns ids into cel-go's `line:column` locations.
 
+use super::overload::{Interpreted, Overload};
 use super::stdlib::{Declarations, FunctionDecl};
 use super::types::{self, Kind, Type};
 use super::unify::{Mapping, internal_is_assignable, most_general, substitute};
@@ -30,8 +31,8 @@ pub struct ResolvedCall {
     /// Whether the call keeps its target as receiver (`false` for namespaced
     /// functions such as `sets.contains`, whose "target" was the namespace).
     pub keeps_target: bool,
-    /// Ids of the overloads that matched.
-    pub overloads: Vec<String>,
+    /// The overloads that matched.
+    pub overloads: Vec<Overload>,
 }
 
 /// The outcome of type-checking an expression.
@@ -219,7 +220,7 @@ impl<'a> Checker<'a> {
             ResolvedCall {
                 function: call.func_name.clone(),
                 keeps_target: false,
-                overloads: vec!["select_optional_field".to_string()],
+                overloads: vec![Interpreted::SelectOptionalField.into()],
             },
         );
         let field = match (&call.target, call.args.as_slice()) {
@@ -361,7 +362,7 @@ impl<'a> Checker<'a> {
         f: &FunctionDecl,
         target: Option<&IdedExpr>,
         args: &[IdedExpr],
-    ) -> Option<(Type, Vec<String>)> {
+    ) -> Option<(Type, Vec<Overload>)> {
         let nodes: Vec<&IdedExpr> = target.into_iter().chain(args.iter()).collect();
         let arg_types: Vec<Type> = nodes.iter().map(|n| self.get_type(n.id)).collect();
         let mut result: Option<Type> = None;
@@ -378,7 +379,7 @@ impl<'a> Checker<'a> {
                         failed = true;
                     }
                 }
-                return (!failed).then(|| (Type::Bool, vec![o.id.clone()]));
+                return (!failed).then(|| (Type::Bool, vec![o.overload]));
             }
             let mut subs = Mapping::new();
             for p in &o.type_params {
@@ -388,7 +389,7 @@ impl<'a> Checker<'a> {
             let params: Vec<Type> = o.args.iter().map(|t| substitute(&subs, t, false)).collect();
             let res = substitute(&subs, &o.result, false);
             if self.is_assignable_list(&arg_types, &params) {
-                refs.push(o.id.clone());
+                refs.push(o.overload);
                 let fn_result = substitute(&self.mappings, &res, false);
                 result = Some(match result {
                     None => fn_result,

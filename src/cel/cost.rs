@@ -1,6 +1,9 @@
-//! Runtime cost of calls, as cel-go's `CostTracker` computes it: overload
-//! trackers of the extension libraries first, then the Kubernetes library
-//! estimator (`library.CostEstimator.CallCost`), then cel-go's defaults.
+//! Runtime cost of calls, as cel-go's `CostTracker` computes it. Each
+//! overload declares its [`CostKind`] in its library's table (cel-go's
+//! order folded in: the extension libraries' overload trackers, then the
+//! Kubernetes estimator `library.CostEstimator.CallCost`, then cel-go's
+//! defaults); a call left with several overloads is charged by function
+//! name ([`by_function`]).
 
 use super::ext_types::Ext;
 use super::fn_semver_format::FORMATS;
@@ -12,7 +15,8 @@ pub(crate) const SELECT_AND_IDENT: u64 = 1;
 pub(crate) const LIST_CREATE: u64 = 10;
 /// Cost of building a map.
 pub(crate) const MAP_CREATE: u64 = 30;
-const STRING_TRAVERSAL: f64 = 0.1;
+/// Cost per byte of a string scan.
+pub(crate) const STRING_TRAVERSAL: f64 = 0.1;
 const REGEX_LENGTH: f64 = 0.25;
 
 fn size(args: &[Value<'_>], i: usize) -> u64 {
@@ -80,53 +84,26 @@ pub(crate) enum CostKind {
     ContainsString,
 }
 
-/// Classifies a call by function name and (single) overload id, in cel-go's
-/// order: overload trackers, the Kubernetes estimator, the defaults.
-pub(crate) fn classify(function: &str, overload: &str) -> CostKind {
+/// How a call is charged when the checker left several overloads: the
+/// Kubernetes estimator's rules by function name, else cel-go's default.
+/// A call resolved to one overload is charged by [`Overload::cost`], its
+/// declared cost.
+///
+/// [`Overload::cost`]: super::overload::Overload::cost
+pub(crate) fn by_function(function: &str) -> CostKind {
     use CostKind as K;
-    match overload {
-        "list_slice" | "lists_range" | "list_reverse" => return K::ListOutput,
-        "list_flatten" | "list_flatten_int" => return K::Flatten,
-        "list_distinct" => return K::SelfCompare(0),
-        o if o.ends_with("_sortByAssociatedKeys") => return K::SelfCompare(1),
-        o if o.starts_with("list_") && o.ends_with("_sort") => return K::SelfCompare(0),
-        "list_sets_contains_list" | "list_sets_intersects_list" => return K::Sets(1.0),
-        "list_sets_equivalent_list" => return K::Sets(2.0),
-        _ => {}
-    }
     match function {
-        "isSorted" | "sum" | "max" | "min" | "indexOf" | "lastIndexOf" => return K::Traversal,
-        "ip" if overload == "cidr_ip" => return K::One,
+        "isSorted" | "sum" | "max" | "min" | "indexOf" | "lastIndexOf" => K::Traversal,
         "url" | "lowerAscii" | "upperAscii" | "substring" | "trim" | "cidr" | "isIP" | "isCIDR"
-        | "quantity" | "isQuantity" | "semver" | "isSemver" | "ip" => {
-            return K::Scan(STRING_TRAVERSAL);
-        }
-        "replace" | "split" | "ip.isCanonical" => return K::Scan(2.0 * STRING_TRAVERSAL),
-        "join" => return K::Join,
-        "find" | "findAll" => return K::Regex,
-        "containsIP" => return K::ContainsIp(overload.ends_with("_string")),
-        "containsCIDR" => return K::ContainsCidr(overload.ends_with("_string")),
-        "validate" => return K::Validate,
-        "_==_" => return K::Equality,
-        _ => {}
-    }
-    match overload {
-        "starts_with_string" | "ends_with_string" | "string_to_bytes" | "bytes_to_string" => {
-            K::Scan(STRING_TRAVERSAL)
-        }
-        "in_list" => K::InList,
-        "less_string"
-        | "greater_string"
-        | "less_equals_string"
-        | "greater_equals_string"
-        | "less_bytes"
-        | "greater_bytes"
-        | "less_equals_bytes"
-        | "greater_equals_bytes" => K::MinSize,
-        "add_string" | "add_bytes" => K::SumSizes,
-        "matches_string" => K::Regex,
-        "contains_string" => K::ContainsString,
-        _ if function == "_!=_" => K::MinSize,
+        | "quantity" | "isQuantity" | "semver" | "isSemver" | "ip" => K::Scan(STRING_TRAVERSAL),
+        "replace" | "split" | "ip.isCanonical" => K::Scan(2.0 * STRING_TRAVERSAL),
+        "join" => K::Join,
+        "find" | "findAll" => K::Regex,
+        "containsIP" => K::ContainsIp(false),
+        "containsCIDR" => K::ContainsCidr(false),
+        "validate" => K::Validate,
+        "_==_" => K::Equality,
+        "_!=_" => K::MinSize,
         _ => K::One,
     }
 }

@@ -1,8 +1,9 @@
 //! Runtime overload selection: the first candidate overload whose declared
 //! argument types match the runtime values (cel-go's dynamic dispatch),
-//! then the implementation for that overload id.
+//! then the library implementing that [`Overload`].
 
 use super::error::Error;
+use super::overload::{Interpreted, Overload};
 use super::program::Call;
 use super::stdlib::OverloadDecl;
 use super::types::{OPTIONAL_TYPE, Type};
@@ -10,7 +11,6 @@ use super::value::{Value, equals};
 use super::{
     fn_lists, fn_net, fn_quantity, fn_regex, fn_semver_format, fn_std, fn_strings, fn_time, fn_url,
 };
-use std::sync::OnceLock;
 
 fn matches_type(t: &Type, v: &Value<'_>) -> bool {
     match t {
@@ -40,53 +40,57 @@ fn is_operator(function: &str) -> bool {
     function.starts_with('_') || matches!(function, "-_" | "!_" | "@in" | "size")
 }
 
-type Module = for<'a> fn(&str, &mut [Value<'a>], &Call) -> Option<Result<Value<'a>, Error>>;
-
-/// The libraries implementing overloads, tried in this order.
-const MODULES: [Module; 9] = [
-    |id, a, _| fn_std::call(id, a),
-    |id, a, _| fn_time::call(id, a),
-    |id, a, _| fn_strings::call(id, a),
-    |id, a, c| fn_regex::call(id, a, c.regex.as_ref()),
-    |id, a, _| fn_lists::call(id, a),
-    |id, a, _| fn_net::call(id, a),
-    |id, a, _| fn_url::call(id, a),
-    |id, a, _| fn_quantity::call(id, a),
-    |id, a, _| fn_semver_format::call(id, a),
-];
-
-/// Runs overload `o`; the library implementing it is found on first use
-/// and remembered in `route`.
-fn invoke<'a>(
-    o: &OverloadDecl,
-    route: &OnceLock<u8>,
-    c: &Call,
-    args: &mut [Value<'a>],
-) -> Result<Value<'a>, Error> {
-    if let Some(m) = route.get().and_then(|i| MODULES.get(usize::from(*i)))
-        && let Some(r) = m(&o.id, args, c)
-    {
-        return r;
+/// Runs overload `o` in the library implementing it.
+fn invoke<'a>(o: Overload, c: &Call, args: &mut [Value<'a>]) -> Result<Value<'a>, Error> {
+    match o {
+        Overload::Interpreted(i) => interpreted(i, args),
+        Overload::Std(o) => fn_std::call(o, args),
+        Overload::Time(o) => fn_time::call(o, args),
+        Overload::Regex(o) => fn_regex::call(o, args, c.regex.as_ref()),
+        Overload::Lists(o) => fn_lists::call(o, args),
+        Overload::Quantities(o) => fn_quantity::call(o, args),
+        Overload::Strings(o) => fn_strings::call(o, args),
+        Overload::Net(o) => fn_net::call(o, args),
+        Overload::Urls(o) => fn_url::call(o, args),
+        Overload::SemverFormat(o) => fn_semver_format::call(o, args),
+        // No value of the authorizer library's types exists here.
+        Overload::Authz(_) => Err(Error::no_such_overload()),
     }
-    for (i, m) in MODULES.iter().enumerate() {
-        if let Some(r) = m(&o.id, args, c) {
-            let _ = route.set(i as u8);
-            return r;
-        }
+}
+
+/// Equality; the other interpreted overloads are planned as nodes of their
+/// own and never reach a call.
+fn interpreted<'a>(o: Interpreted, args: &[Value<'a>]) -> Result<Value<'a>, Error> {
+    use Interpreted as I;
+    match (o, args) {
+        (I::Equals, [a, b]) => Ok(Value::Bool(equals(a, b))),
+        (I::NotEquals, [a, b]) => Ok(Value::Bool(!equals(a, b))),
+        (
+            I::Equals
+            | I::NotEquals
+            | I::NotStrictlyFalse
+            | I::LogicalAnd
+            | I::LogicalOr
+            | I::Conditional
+            | I::SelectOptionalField
+            | I::ListOptindexOptionalInt
+            | I::OptionalListOptindexOptionalInt
+            | I::MapOptindexOptionalValue
+            | I::OptionalMapOptindexOptionalValue
+            | I::IndexList
+            | I::IndexMap
+            | I::OptionalListIndexInt
+            | I::OptionalMapIndexValue,
+            _,
+        ) => Err(Error::no_such_overload()),
     }
-    Err(Error::msg(format!("no such overload: {}", c.function)))
 }
 
 /// Calls the function of `c` on evaluated arguments (receiver first).
 pub(crate) fn call<'a>(c: &Call, args: &mut [Value<'a>]) -> Result<Value<'a>, Error> {
-    match (c.function.as_str(), &*args) {
-        ("_==_", [a, b]) => return Ok(Value::Bool(equals(a, b))),
-        ("_!=_", [a, b]) => return Ok(Value::Bool(!equals(a, b))),
-        _ => {}
-    }
-    let chosen = c.candidates.iter().find(|(o, _)| matches_overload(o, args));
+    let chosen = c.candidates.iter().find(|o| matches_overload(o, args));
     match chosen {
-        Some((o, route)) => invoke(o, route, c, args),
+        Some(o) => invoke(o.overload, c, args),
         None if is_operator(&c.function) => Err(Error::no_such_overload()),
         None => {
             let refs: Vec<&Value<'a>> = args.iter().collect();

@@ -344,58 +344,86 @@ fn is_multicast(a: &IpAddr) -> bool {
     }
 }
 
-/// Calls of the IP and CIDR libraries, by overload; `None` if not one.
-pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Value<'a>, Error>> {
+super::overload::overloads! {
+    /// The IP and CIDR libraries.
+    Net {
+        StringToCidr = "string_to_cidr" global "cidr"("string") -> "net.CIDR", Scan(STRING_TRAVERSAL);
+        CidrContainsCidrString = "cidr_contains_cidr_string" member "containsCIDR"("net.CIDR", "string") -> "bool", ContainsCidr(true);
+        CidrContainsCidr = "cidr_contains_cidr" member "containsCIDR"("net.CIDR", "net.CIDR") -> "bool", ContainsCidr(false);
+        CidrContainsIpString = "cidr_contains_ip_string" member "containsIP"("net.CIDR", "string") -> "bool", ContainsIp(true);
+        CidrContainsIpIp = "cidr_contains_ip_ip" member "containsIP"("net.CIDR", "net.IP") -> "bool", ContainsIp(false);
+        IpFamily = "ip_family" member "family"("net.IP") -> "int", One;
+        StringToIp = "string_to_ip" global "ip"("string") -> "net.IP", Scan(STRING_TRAVERSAL);
+        CidrIp = "cidr_ip" member "ip"("net.CIDR") -> "net.IP", One;
+        IpIsCanonical = "ip_is_canonical" global "ip.isCanonical"("string") -> "bool", Scan(2.0 * STRING_TRAVERSAL);
+        IsCidr = "is_cidr" global "isCIDR"("string") -> "bool", Scan(STRING_TRAVERSAL);
+        IpIsGlobalUnicast = "ip_is_global_unicast" member "isGlobalUnicast"("net.IP") -> "bool", One;
+        IsIp = "is_ip" global "isIP"("string") -> "bool", Scan(STRING_TRAVERSAL);
+        IpIsLinkLocalMulticast = "ip_is_link_local_multicast" member "isLinkLocalMulticast"("net.IP") -> "bool", One;
+        IpIsLinkLocalUnicast = "ip_is_link_local_unicast" member "isLinkLocalUnicast"("net.IP") -> "bool", One;
+        IpIsLoopback = "ip_is_loopback" member "isLoopback"("net.IP") -> "bool", One;
+        IpIsUnspecified = "ip_is_unspecified" member "isUnspecified"("net.IP") -> "bool", One;
+        CidrMasked = "cidr_masked" member "masked"("net.CIDR") -> "net.CIDR", One;
+        CidrPrefixLength = "cidr_prefix_length" member "prefixLength"("net.CIDR") -> "int", One;
+        IpToString = "ip_to_string" global "string"("net.IP") -> "string", One;
+        CidrToString = "cidr_to_string" global "string"("net.CIDR") -> "string", One;
+    }
+}
+
+/// Calls of the IP and CIDR libraries.
+pub(crate) fn call<'a>(overload: Net, args: &[Value<'a>]) -> Result<Value<'a>, Error> {
     let bad = || Err(Error::no_such_overload());
-    let arg0 = args.first()?;
-    let r = match overload {
-        "string_to_ip" | "is_ip" | "ip_is_canonical" => {
+    let Some(arg0) = args.first() else {
+        return Err(Error::no_such_overload());
+    };
+    match overload {
+        Net::StringToIp | Net::IsIp | Net::IpIsCanonical => {
             let Some(s) = arg0.as_str() else {
-                return Some(bad());
+                return bad();
             };
             match (overload, parse_ip(s)) {
-                ("is_ip", r) => Ok(Value::Bool(r.is_ok())),
+                (Net::IsIp, r) => Ok(Value::Bool(r.is_ok())),
                 (_, Err(e)) => Err(Error::msg(e)),
-                ("string_to_ip", Ok(ip)) => Ok(Value::Ext(Ext::Ip(ip))),
+                (Net::StringToIp, Ok(ip)) => Ok(Value::Ext(Ext::Ip(ip))),
                 (_, Ok(ip)) => Ok(Value::Bool(ip.to_string() == s)),
             }
         }
-        "string_to_cidr" | "is_cidr" => {
+        Net::StringToCidr | Net::IsCidr => {
             let Some(s) = arg0.as_str() else {
-                return Some(bad());
+                return bad();
             };
             match (overload, parse_cidr(s)) {
-                ("is_cidr", r) => Ok(Value::Bool(r.is_ok())),
+                (Net::IsCidr, r) => Ok(Value::Bool(r.is_ok())),
                 (_, Err(e)) => Err(Error::msg(format!(
                     "network address parse error during conversion from string: {e}"
                 ))),
                 (_, Ok(c)) => Ok(Value::Ext(Ext::Cidr(c))),
             }
         }
-        "ip_to_string" => ip_arg(arg0).map_or_else(bad, |ip| Ok(Value::str(ip.to_string()))),
-        "cidr_to_string" => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::str(cidr_string(&c)))),
-        "ip_family" => {
+        Net::IpToString => ip_arg(arg0).map_or_else(bad, |ip| Ok(Value::str(ip.to_string()))),
+        Net::CidrToString => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::str(cidr_string(&c)))),
+        Net::IpFamily => {
             ip_arg(arg0).map_or_else(bad, |ip| Ok(Value::Int(if ip.is_ipv4() { 4 } else { 6 })))
         }
-        "ip_is_unspecified"
-        | "ip_is_loopback"
-        | "ip_is_link_local_multicast"
-        | "ip_is_link_local_unicast"
-        | "ip_is_global_unicast" => {
+        Net::IpIsUnspecified
+        | Net::IpIsLoopback
+        | Net::IpIsLinkLocalMulticast
+        | Net::IpIsLinkLocalUnicast
+        | Net::IpIsGlobalUnicast => {
             let Some(ip) = ip_arg(arg0) else {
-                return Some(bad());
+                return bad();
             };
             let b = match overload {
-                "ip_is_unspecified" => ip.is_unspecified(),
-                "ip_is_loopback" => match ip {
+                Net::IpIsUnspecified => ip.is_unspecified(),
+                Net::IpIsLoopback => match ip {
                     IpAddr::V4(v) => v.octets()[0] == 127,
                     IpAddr::V6(v) => v == Ipv6Addr::LOCALHOST,
                 },
-                "ip_is_link_local_multicast" => match ip {
+                Net::IpIsLinkLocalMulticast => match ip {
                     IpAddr::V4(v) => v.octets()[..3] == [224, 0, 0],
                     IpAddr::V6(v) => v.segments()[0] & 0xff0f == 0xff02,
                 },
-                "ip_is_link_local_unicast" => is_link_local_unicast(&ip),
+                Net::IpIsLinkLocalUnicast => is_link_local_unicast(&ip),
                 _ => {
                     let v4_special =
                         matches!(ip, IpAddr::V4(v) if v.is_unspecified() || v.is_broadcast());
@@ -409,14 +437,16 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
             };
             Ok(Value::Bool(b))
         }
-        "cidr_ip" => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::Ext(Ext::Ip(c.addr)))),
-        "cidr_prefix_length" => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::Int(c.bits.into()))),
-        "cidr_masked" => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::Ext(Ext::Cidr(c.masked())))),
-        "cidr_contains_ip_ip" | "cidr_contains_ip_string" => {
+        Net::CidrIp => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::Ext(Ext::Ip(c.addr)))),
+        Net::CidrPrefixLength => cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::Int(c.bits.into()))),
+        Net::CidrMasked => {
+            cidr_arg(arg0).map_or_else(bad, |c| Ok(Value::Ext(Ext::Cidr(c.masked()))))
+        }
+        Net::CidrContainsIpIp | Net::CidrContainsIpString => {
             let Some(c) = cidr_arg(arg0) else {
-                return Some(bad());
+                return bad();
             };
-            let other = match args.get(1)? {
+            let other = match args.get(1).unwrap_or(&Value::Null) {
                 Value::String(s) => parse_ip(s.as_str()).ok(),
                 v => ip_arg(v),
             };
@@ -424,22 +454,22 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
             // which reports a plain "no such overload".
             other.map_or_else(bad, |ip| Ok(Value::Bool(c.contains(&ip))))
         }
-        "cidr_contains_cidr" | "cidr_contains_cidr_string" => {
+        Net::CidrContainsCidr | Net::CidrContainsCidrString => {
             let Some(c) = cidr_arg(arg0) else {
-                return Some(bad());
+                return bad();
             };
-            let other = match args.get(1)? {
+            let other = match args.get(1).unwrap_or(&Value::Null) {
                 Value::String(s) => match parse_cidr(s.as_str()) {
                     Ok(o) => o,
                     Err(e) => {
-                        return Some(Err(Error::msg(format!(
+                        return Err(Error::msg(format!(
                             "network address parse error during conversion from string: {e}"
-                        ))));
+                        )));
                     }
                 },
                 v => match cidr_arg(v) {
                     Some(o) => o,
-                    None => return Some(bad()),
+                    None => return bad(),
                 },
             };
             // `Masked() == PrefixFrom(other.Addr(), bits)`: PrefixFrom does not
@@ -447,7 +477,5 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
             let same = c.masked().addr == other.addr && c.bits <= other.bits;
             Ok(Value::Bool(same))
         }
-        _ => return None,
-    };
-    Some(r)
+    }
 }

@@ -201,111 +201,116 @@ fn int_arg(v: Option<&Value<'_>>) -> Option<i128> {
     }
 }
 
-/// Calls of the quantity library, by overload; `None` if not one.
-pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Value<'a>, Error>> {
+super::overload::overloads! {
+    /// The quantity library.
+    Quantities {
+        QuantityAdd = "quantity_add" member "add"("kubernetes.Quantity", "kubernetes.Quantity") -> "kubernetes.Quantity", One;
+        QuantityAddInt = "quantity_add_int" member "add"("kubernetes.Quantity", "int") -> "kubernetes.Quantity", One;
+        QuantityGetFloat = "quantity_get_float" member "asApproximateFloat"("kubernetes.Quantity") -> "double", One;
+        QuantityGetInt = "quantity_get_int" member "asInteger"("kubernetes.Quantity") -> "int", One;
+        QuantityCompareTo = "quantity_compare_to" member "compareTo"("kubernetes.Quantity", "kubernetes.Quantity") -> "int", One;
+        QuantityDivideIntDefaultRounding = "quantity_divide_int_default_rounding" member "div"("kubernetes.Quantity", "int") -> "kubernetes.Quantity", One;
+        QuantityDivideIntRound = "quantity_divide_int_round" member "div"("kubernetes.Quantity", "int", "int") -> "kubernetes.Quantity", One;
+        QuantityDivideInt = "quantity_divide_int" member "divInt"("kubernetes.Quantity", "int") -> "kubernetes.Quantity", One;
+        QuantityIsGreaterThan = "quantity_is_greater_than" member "isGreaterThan"("kubernetes.Quantity", "kubernetes.Quantity") -> "bool", One;
+        QuantityIsInteger = "quantity_is_integer" member "isInteger"("kubernetes.Quantity") -> "bool", One;
+        QuantityIsLessThan = "quantity_is_less_than" member "isLessThan"("kubernetes.Quantity", "kubernetes.Quantity") -> "bool", One;
+        IsQuantityString = "is_quantity_string" global "isQuantity"("string") -> "bool", Scan(STRING_TRAVERSAL);
+        QuantityMultiplyInt = "quantity_multiply_int" member "mul"("kubernetes.Quantity", "int") -> "kubernetes.Quantity", One;
+        StringToQuantity = "string_to_quantity" global "quantity"("string") -> "kubernetes.Quantity", Scan(STRING_TRAVERSAL);
+        QuantitySign = "quantity_sign" global "sign"("kubernetes.Quantity") -> "int", One;
+        QuantitySub = "quantity_sub" member "sub"("kubernetes.Quantity", "kubernetes.Quantity") -> "kubernetes.Quantity", One;
+        QuantitySubInt = "quantity_sub_int" member "sub"("kubernetes.Quantity", "int") -> "kubernetes.Quantity", One;
+    }
+}
+
+fn compare<'a>(
+    a: Quantity,
+    args: &[Value<'a>],
+    f: fn(Ordering) -> Value<'a>,
+) -> Result<Value<'a>, Error> {
+    match args.get(1).and_then(q) {
+        Some(b) => Ok(f(a.nanos.cmp(&b.nanos))),
+        None => Err(Error::no_such_overload()),
+    }
+}
+
+fn divide<'a>(n: i128, args: &[Value<'a>], whole: bool, round: bool) -> Result<Value<'a>, Error> {
+    let Some(d) = int_arg(args.get(1)) else {
+        return Err(Error::no_such_overload());
+    };
+    if d == 0 {
+        // apimachinery panics; cel-go reports the recovered panic.
+        return Err(Error::Static("division by zero"));
+    }
+    if round {
+        match int_arg(args.get(2)) {
+            Some(r) if (0..=10).contains(&r) => {}
+            Some(r) => {
+                return Err(Error::msg(format!(
+                    "the valid range for roundVal is 0 to 10 but {r} was passed"
+                )));
+            }
+            None => return Err(Error::no_such_overload()),
+        }
+    }
+    Ok(if whole {
+        qv((n / NANO / d) * NANO)
+    } else {
+        qv(n / d)
+    })
+}
+
+/// Calls of the quantity library.
+pub(crate) fn call<'a>(overload: Quantities, args: &[Value<'a>]) -> Result<Value<'a>, Error> {
+    use Quantities as O;
     let bad = || Err(Error::no_such_overload());
-    let arg0 = args.first()?;
-    if overload == "string_to_quantity" || overload == "is_quantity_string" {
+    let Some(arg0) = args.first() else {
+        return bad();
+    };
+    if let O::StringToQuantity | O::IsQuantityString = overload {
         let Some(s) = arg0.as_str() else {
-            return Some(bad());
+            return bad();
         };
-        return Some(match (overload, parse(s)) {
-            ("is_quantity_string", r) => Ok(Value::Bool(r.is_ok())),
+        return match (overload, parse(s)) {
+            (O::IsQuantityString, r) => Ok(Value::Bool(r.is_ok())),
             (_, Ok(x)) => Ok(qv(x.nanos)),
             (_, Err(e)) => Err(Error::Static(e)),
-        });
-    }
-    let known = matches!(
-        overload,
-        "quantity_sign"
-            | "quantity_is_greater_than"
-            | "quantity_is_less_than"
-            | "quantity_compare_to"
-            | "quantity_get_float"
-            | "quantity_get_int"
-            | "quantity_is_integer"
-            | "quantity_add"
-            | "quantity_add_int"
-            | "quantity_sub"
-            | "quantity_sub_int"
-            | "quantity_multiply_int"
-            | "quantity_divide_int_default_rounding"
-            | "quantity_divide_int_round"
-            | "quantity_divide_int"
-    );
-    if !known {
-        return None;
+        };
     }
     let Some(a) = q(arg0) else {
-        return Some(bad());
+        return bad();
     };
-    let other = args.get(1).and_then(q);
     let n = a.nanos;
-    let r = match overload {
-        "quantity_sign" => Ok(Value::Int(n.signum() as i64)),
-        "quantity_get_float" => Ok(Value::Double(n as f64 / 1e9)),
-        "quantity_is_integer" => Ok(Value::Bool(
+    let other = args.get(1).and_then(q);
+    let int = int_arg(args.get(1));
+    match overload {
+        O::StringToQuantity | O::IsQuantityString => bad(),
+        O::QuantitySign => Ok(Value::Int(n.signum() as i64)),
+        O::QuantityGetFloat => Ok(Value::Double(n as f64 / 1e9)),
+        O::QuantityIsInteger => Ok(Value::Bool(
             n % NANO == 0 && i64::try_from(n / NANO).is_ok(),
         )),
-        "quantity_get_int" => match (n % NANO == 0).then(|| i64::try_from(n / NANO)) {
+        O::QuantityGetInt => match (n % NANO == 0).then(|| i64::try_from(n / NANO)) {
             Some(Ok(v)) => Ok(Value::Int(v)),
             _ => Err(Error::Static("cannot convert value to integer")),
         },
-        "quantity_is_greater_than" | "quantity_is_less_than" | "quantity_compare_to" => {
-            let Some(b) = other else { return Some(bad()) };
-            let ord = n.cmp(&b.nanos);
-            Ok(match overload {
-                "quantity_is_greater_than" => Value::Bool(ord == Ordering::Greater),
-                "quantity_is_less_than" => Value::Bool(ord == Ordering::Less),
-                _ => Value::Int(ord as i64),
-            })
+        O::QuantityIsGreaterThan => compare(a, args, |o| Value::Bool(o == Ordering::Greater)),
+        O::QuantityIsLessThan => compare(a, args, |o| Value::Bool(o == Ordering::Less)),
+        O::QuantityCompareTo => compare(a, args, |o| Value::Int(o as i64)),
+        O::QuantityAdd => other.map_or_else(bad, |b| Ok(qv(n.saturating_add(b.nanos)))),
+        O::QuantitySub => other.map_or_else(bad, |b| Ok(qv(n.saturating_add(-b.nanos)))),
+        O::QuantityAddInt => {
+            int.map_or_else(bad, |i| Ok(qv(n.saturating_add(i.saturating_mul(NANO)))))
         }
-        "quantity_add" | "quantity_sub" => {
-            let Some(b) = other else { return Some(bad()) };
-            let b = if overload == "quantity_sub" {
-                -b.nanos
-            } else {
-                b.nanos
-            };
-            Ok(qv(n.saturating_add(b)))
+        O::QuantitySubInt => {
+            int.map_or_else(bad, |i| Ok(qv(n.saturating_sub(i.saturating_mul(NANO)))))
         }
-        "quantity_add_int" | "quantity_sub_int" | "quantity_multiply_int" => {
-            let Some(i) = int_arg(args.get(1)) else {
-                return Some(bad());
-            };
-            Ok(qv(match overload {
-                "quantity_add_int" => n.saturating_add(i.saturating_mul(NANO)),
-                "quantity_sub_int" => n.saturating_sub(i.saturating_mul(NANO)),
-                _ => n.saturating_mul(i),
-            }))
-        }
-        _ => {
-            let Some(d) = int_arg(args.get(1)) else {
-                return Some(bad());
-            };
-            if d == 0 {
-                // apimachinery panics; cel-go reports the recovered panic.
-                return Some(Err(Error::Static("division by zero")));
-            }
-            if overload == "quantity_divide_int_round" {
-                match int_arg(args.get(2)) {
-                    Some(r) if (0..=10).contains(&r) => {}
-                    Some(r) => {
-                        return Some(Err(Error::msg(format!(
-                            "the valid range for roundVal is 0 to 10 but {r} was passed"
-                        ))));
-                    }
-                    None => return Some(bad()),
-                }
-            }
-            if overload == "quantity_divide_int" {
-                Ok(qv((n / NANO / d) * NANO))
-            } else {
-                Ok(qv(n / d))
-            }
-        }
-    };
-    Some(r)
+        O::QuantityMultiplyInt => int.map_or_else(bad, |i| Ok(qv(n.saturating_mul(i)))),
+        O::QuantityDivideIntDefaultRounding => divide(n, args, false, false),
+        O::QuantityDivideIntRound => divide(n, args, false, true),
+        O::QuantityDivideInt => divide(n, args, true, false),
+    }
 }
 
 #[cfg(test)]

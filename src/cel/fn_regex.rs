@@ -8,14 +8,13 @@
 use super::error::Error;
 use super::goregex;
 use super::value::Value;
-use regex::Regex;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A compiled pattern.
 #[derive(Debug)]
 pub(crate) struct CompiledRegex {
-    re: Regex,
+    re: regex::Regex,
 }
 
 fn push_escaped(out: &mut String, c: char) {
@@ -205,48 +204,50 @@ impl CompiledRegex {
     }
 }
 
-/// `matches`, `find` and `findAll`, by overload id; `pre` is the pattern
-/// compiled while planning.
+super::overload::overloads! {
+    /// `matches` (RE2 syntax, Go semantics), `find` and `findAll`.
+    Regex {
+        StringFindString = "string_find_string" member "find"("string", "string") -> "string", Regex;
+        StringFindAllString = "string_find_all_string" member "findAll"("string", "string") -> "list(string)", Regex;
+        StringFindAllStringInt = "string_find_all_string_int" member "findAll"("string", "string", "int") -> "list(string)", Regex;
+        Matches = "matches" global "matches"("string", "string") -> "bool", One;
+        MatchesString = "matches_string" member "matches"("string", "string") -> "bool", Regex;
+    }
+}
+
+/// `matches`, `find` and `findAll`; `pre` is the pattern compiled while
+/// planning.
 pub(crate) fn call<'a>(
-    id: &str,
+    o: Regex,
     args: &[Value<'a>],
     pre: Option<&Arc<CompiledRegex>>,
-) -> Option<Result<Value<'a>, Error>> {
-    if !matches!(
-        id,
-        "matches"
-            | "matches_string"
-            | "string_find_string"
-            | "string_find_all_string"
-            | "string_find_all_string_int"
-    ) {
-        return None;
-    }
+) -> Result<Value<'a>, Error> {
     let (Some(s), Some(p)) = (
         args.first().and_then(Value::as_str),
         args.get(1).and_then(Value::as_str),
     ) else {
-        return Some(Err(Error::no_such_overload()));
+        return Err(Error::no_such_overload());
     };
+    let matches = matches!(o, Regex::Matches | Regex::MatchesString);
     let re = match pre {
         Some(r) => r.clone(),
         None => match compile_shared(p) {
             Ok(r) => r,
-            Err(e) if id.starts_with("matches") => return Some(Err(Error::msg(e))),
-            Err(e) => return Some(Err(Error::msg(format!("Illegal regex: {e}")))),
+            Err(e) if matches => return Err(Error::msg(e)),
+            Err(e) => return Err(Error::msg(format!("Illegal regex: {e}"))),
         },
     };
-    Some(Ok(match id {
-        "matches" | "matches_string" => Value::Bool(re.re.is_match(s)),
-        "string_find_string" => Value::str(re.re.find(s).map_or("", |m| m.as_str())),
-        _ => {
+    Ok(match o {
+        Regex::Matches | Regex::MatchesString => Value::Bool(re.re.is_match(s)),
+        Regex::StringFindString => Value::str(re.re.find(s).map_or("", |m| m.as_str())),
+        Regex::StringFindAllString | Regex::StringFindAllStringInt => {
             let n = match args.get(2) {
                 Some(Value::Int(n)) => *n,
                 _ => -1,
             };
             Value::list(re.find_all(s, n).into_iter().map(Value::str).collect())
         }
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -304,21 +304,58 @@ fn sv(v: &Value<'_>) -> Option<std::sync::Arc<Semver>> {
     }
 }
 
-/// Calls of the semver and format libraries, by overload; `None` if not one.
-pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Value<'a>, Error>> {
-    let bad = || Err(Error::no_such_overload());
-    if let Some(name) = overload.strip_prefix("format.") {
-        let idx = FORMATS.iter().position(|(n, _)| *n == name)?;
-        return Some(Ok(Value::Ext(Ext::Format(idx))));
+super::overload::overloads! {
+    /// The semver and format libraries.
+    SemverFormat {
+        SemverCompareTo = "semver_compare_to" member "compareTo"("kubernetes.Semver", "kubernetes.Semver") -> "int", One;
+        FormatByte = "format.byte" global "format.byte"() -> "kubernetes.NamedFormat", One;
+        FormatDate = "format.date" global "format.date"() -> "kubernetes.NamedFormat", One;
+        FormatDatetime = "format.datetime" global "format.datetime"() -> "kubernetes.NamedFormat", One;
+        FormatDns1035Label = "format.dns1035Label" global "format.dns1035Label"() -> "kubernetes.NamedFormat", One;
+        FormatDns1035LabelPrefix = "format.dns1035LabelPrefix" global "format.dns1035LabelPrefix"() -> "kubernetes.NamedFormat", One;
+        FormatDns1123Label = "format.dns1123Label" global "format.dns1123Label"() -> "kubernetes.NamedFormat", One;
+        FormatDns1123LabelPrefix = "format.dns1123LabelPrefix" global "format.dns1123LabelPrefix"() -> "kubernetes.NamedFormat", One;
+        FormatDns1123Subdomain = "format.dns1123Subdomain" global "format.dns1123Subdomain"() -> "kubernetes.NamedFormat", One;
+        FormatDns1123SubdomainPrefix = "format.dns1123SubdomainPrefix" global "format.dns1123SubdomainPrefix"() -> "kubernetes.NamedFormat", One;
+        FormatLabelValue = "format.labelValue" global "format.labelValue"() -> "kubernetes.NamedFormat", One;
+        FormatNamed = "format-named" global "format.named"("string") -> "optional_type(kubernetes.NamedFormat)", One;
+        FormatQualifiedName = "format.qualifiedName" global "format.qualifiedName"() -> "kubernetes.NamedFormat", One;
+        FormatUri = "format.uri" global "format.uri"() -> "kubernetes.NamedFormat", One;
+        FormatUuid = "format.uuid" global "format.uuid"() -> "kubernetes.NamedFormat", One;
+        SemverIsGreaterThan = "semver_is_greater_than" member "isGreaterThan"("kubernetes.Semver", "kubernetes.Semver") -> "bool", One;
+        SemverIsLessThan = "semver_is_less_than" member "isLessThan"("kubernetes.Semver", "kubernetes.Semver") -> "bool", One;
+        IsSemverString = "is_semver_string" global "isSemver"("string") -> "bool", Scan(STRING_TRAVERSAL);
+        IsSemverStringBool = "is_semver_string_bool" global "isSemver"("string", "bool") -> "bool", Scan(STRING_TRAVERSAL);
+        SemverMajor = "semver_major" member "major"("kubernetes.Semver") -> "int", One;
+        SemverMinor = "semver_minor" member "minor"("kubernetes.Semver") -> "int", One;
+        SemverPatch = "semver_patch" member "patch"("kubernetes.Semver") -> "int", One;
+        StringToSemver = "string_to_semver" global "semver"("string") -> "kubernetes.Semver", Scan(STRING_TRAVERSAL);
+        StringBoolToSemver = "string_bool_to_semver" global "semver"("string", "bool") -> "kubernetes.Semver", Scan(STRING_TRAVERSAL);
+        FormatValidate = "format-validate" member "validate"("kubernetes.NamedFormat", "string") -> "optional_type(list(string))", Validate;
     }
-    let arg0 = args.first()?;
-    let r = match overload {
-        "string_to_semver"
-        | "string_bool_to_semver"
-        | "is_semver_string"
-        | "is_semver_string_bool" => {
+}
+
+/// `format.<name>()`.
+fn named_format<'a>(name: &str) -> Result<Value<'a>, Error> {
+    FORMATS
+        .iter()
+        .position(|(n, _)| *n == name)
+        .map(|i| Value::Ext(Ext::Format(i)))
+        .ok_or_else(Error::no_such_overload)
+}
+
+/// Calls of the semver and format libraries.
+pub(crate) fn call<'a>(overload: SemverFormat, args: &[Value<'a>]) -> Result<Value<'a>, Error> {
+    let bad = || Err(Error::no_such_overload());
+    // Arity is checked by dispatch; a missing receiver is a bad one.
+    let arg0 = args.first().unwrap_or(&Value::Null);
+    match overload {
+        SemverFormat::StringToSemver
+        | SemverFormat::StringBoolToSemver
+        | SemverFormat::IsSemverString
+        | SemverFormat::IsSemverStringBool => {
             let Some(s) = arg0.as_str() else {
-                return Some(bad());
+                return bad();
             };
             let normalize = matches!(args.get(1), Some(Value::Bool(true)));
             let parsed = if normalize {
@@ -326,7 +363,7 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
             } else {
                 parse(s)
             };
-            if overload.starts_with("is_") {
+            if let SemverFormat::IsSemverString | SemverFormat::IsSemverStringBool = overload {
                 Ok(Value::Bool(parsed.is_ok()))
             } else {
                 parsed
@@ -334,41 +371,56 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
                     .map_err(Error::msg)
             }
         }
-        "semver_major" | "semver_minor" | "semver_patch" => {
+        SemverFormat::SemverMajor | SemverFormat::SemverMinor | SemverFormat::SemverPatch => {
             let Some(v) = sv(arg0) else {
-                return Some(bad());
+                return bad();
             };
             let n = match overload {
-                "semver_major" => v.major,
-                "semver_minor" => v.minor,
+                SemverFormat::SemverMajor => v.major,
+                SemverFormat::SemverMinor => v.minor,
                 _ => v.patch,
             };
             Ok(Value::Int(n as i64))
         }
-        "semver_is_greater_than" | "semver_is_less_than" | "semver_compare_to" => {
+        SemverFormat::SemverIsGreaterThan
+        | SemverFormat::SemverIsLessThan
+        | SemverFormat::SemverCompareTo => {
             let (Some(a), Some(b)) = (sv(arg0), args.get(1).and_then(sv)) else {
-                return Some(bad());
+                return bad();
             };
             let o = compare(&a, &b);
             Ok(match overload {
-                "semver_is_greater_than" => Value::Bool(o == Ordering::Greater),
-                "semver_is_less_than" => Value::Bool(o == Ordering::Less),
+                SemverFormat::SemverIsGreaterThan => Value::Bool(o == Ordering::Greater),
+                SemverFormat::SemverIsLessThan => Value::Bool(o == Ordering::Less),
                 _ => Value::Int(o as i64),
             })
         }
-        "format-named" => {
+        SemverFormat::FormatByte => named_format("byte"),
+        SemverFormat::FormatDate => named_format("date"),
+        SemverFormat::FormatDatetime => named_format("datetime"),
+        SemverFormat::FormatDns1035Label => named_format("dns1035Label"),
+        SemverFormat::FormatDns1035LabelPrefix => named_format("dns1035LabelPrefix"),
+        SemverFormat::FormatDns1123Label => named_format("dns1123Label"),
+        SemverFormat::FormatDns1123LabelPrefix => named_format("dns1123LabelPrefix"),
+        SemverFormat::FormatDns1123Subdomain => named_format("dns1123Subdomain"),
+        SemverFormat::FormatDns1123SubdomainPrefix => named_format("dns1123SubdomainPrefix"),
+        SemverFormat::FormatLabelValue => named_format("labelValue"),
+        SemverFormat::FormatQualifiedName => named_format("qualifiedName"),
+        SemverFormat::FormatUri => named_format("uri"),
+        SemverFormat::FormatUuid => named_format("uuid"),
+        SemverFormat::FormatNamed => {
             let Some(s) = arg0.as_str() else {
-                return Some(bad());
+                return bad();
             };
             Ok(match FORMATS.iter().position(|(n, _)| *n == s) {
                 Some(i) => Value::some(Value::Ext(Ext::Format(i))),
                 None => Value::Optional(None),
             })
         }
-        "format-validate" => {
+        SemverFormat::FormatValidate => {
             let (Value::Ext(Ext::Format(i)), Some(s)) = (arg0, args.get(1).and_then(Value::as_str))
             else {
-                return Some(bad());
+                return bad();
             };
             let errs = validate(FORMATS.get(*i).map_or("", |f| f.0), s);
             Ok(if errs.is_empty() {
@@ -377,7 +429,5 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
                 Value::some(Value::list(errs.into_iter().map(Value::str).collect()))
             })
         }
-        _ => return None,
-    };
-    Some(r)
+    }
 }

@@ -7,6 +7,30 @@ use super::value::{List, Value};
 
 type R<'a> = Result<Value<'a>, Error>;
 
+super::overload::overloads! {
+    /// cel-go's strings extension (version 2).
+    Strings {
+        StringCharAtInt = "string_char_at_int" member "charAt"("string", "int") -> "string", One;
+        StringFormat = "string_format" member "format"("string", "list(dyn)") -> "string", One;
+        StringIndexOfString = "string_index_of_string" member "indexOf"("string", "string") -> "int", Traversal;
+        StringIndexOfStringInt = "string_index_of_string_int" member "indexOf"("string", "string", "int") -> "int", Traversal;
+        ListJoin = "list_join" member "join"("list(string)") -> "string", Join;
+        ListJoinString = "list_join_string" member "join"("list(string)", "string") -> "string", Join;
+        StringLastIndexOfString = "string_last_index_of_string" member "lastIndexOf"("string", "string") -> "int", Traversal;
+        StringLastIndexOfStringInt = "string_last_index_of_string_int" member "lastIndexOf"("string", "string", "int") -> "int", Traversal;
+        StringLowerAscii = "string_lower_ascii" member "lowerAscii"("string") -> "string", Scan(STRING_TRAVERSAL);
+        StringReplaceStringString = "string_replace_string_string" member "replace"("string", "string", "string") -> "string", Scan(2.0 * STRING_TRAVERSAL);
+        StringReplaceStringStringInt = "string_replace_string_string_int" member "replace"("string", "string", "string", "int") -> "string", Scan(2.0 * STRING_TRAVERSAL);
+        StringSplitString = "string_split_string" member "split"("string", "string") -> "list(string)", Scan(2.0 * STRING_TRAVERSAL);
+        StringSplitStringInt = "string_split_string_int" member "split"("string", "string", "int") -> "list(string)", Scan(2.0 * STRING_TRAVERSAL);
+        StringsQuote = "strings_quote" global "strings.quote"("string") -> "string", One;
+        StringSubstringInt = "string_substring_int" member "substring"("string", "int") -> "string", Scan(STRING_TRAVERSAL);
+        StringSubstringIntInt = "string_substring_int_int" member "substring"("string", "int", "int") -> "string", Scan(STRING_TRAVERSAL);
+        StringTrim = "string_trim" member "trim"("string") -> "string", Scan(STRING_TRAVERSAL);
+        StringUpperAscii = "string_upper_ascii" member "upperAscii"("string") -> "string", Scan(STRING_TRAVERSAL);
+    }
+}
+
 fn out_of_range(i: i64) -> Error {
     Error::msg(format!("index out of range: {i}"))
 }
@@ -189,64 +213,62 @@ fn int(v: Option<&Value<'_>>) -> Option<i64> {
     }
 }
 
-/// String-extension calls, by overload id; `None` if not one of them.
-pub(crate) fn call<'a>(id: &str, args: &[Value<'a>]) -> Option<R<'a>> {
-    let bad = || Some(Err(Error::no_such_overload()));
-    if id == "list_join" || id == "list_join_string" {
-        let (Some(Value::List(l)), sep) = (args.first(), args.get(1).and_then(Value::as_str))
-        else {
-            return bad();
-        };
-        return Some(join(l, sep.unwrap_or("")).map(Value::str));
-    }
-    if id == "string_format" {
-        let (Some(f), Some(Value::List(l))) = (args.first().and_then(Value::as_str), args.get(1))
-        else {
-            return bad();
-        };
-        return Some(super::fn_format::format(f, l).map(Value::str));
-    }
+/// String-extension calls.
+pub(crate) fn call<'a>(o: Strings, args: &[Value<'a>]) -> R<'a> {
+    use Strings as S;
     let s = args.first().and_then(Value::as_str);
     let s1 = args.get(1).and_then(Value::as_str);
-    let r = match (id, s) {
-        (_, None) if id.starts_with("string_") || id == "strings_quote" => return bad(),
-        ("string_char_at_int", Some(s)) => int(args.get(1)).map(|i| char_at(s, i).map(Value::str)),
-        ("string_index_of_string", Some(s)) => s1.map(|t| index_of(s, t, 0).map(Value::Int)),
-        ("string_index_of_string_int", Some(s)) => s1
-            .zip(int(args.get(2)))
-            .map(|(t, o)| index_of(s, t, o).map(Value::Int)),
-        ("string_last_index_of_string", Some(s)) => {
-            s1.map(|t| last_index_of(s, t, None).map(Value::Int))
-        }
-        ("string_last_index_of_string_int", Some(s)) => s1
-            .zip(int(args.get(2)))
-            .map(|(t, o)| last_index_of(s, t, Some(o)).map(Value::Int)),
-        ("string_lower_ascii", Some(s)) => Some(Ok(Value::str(ascii_case(s, false)))),
-        ("string_upper_ascii", Some(s)) => Some(Ok(Value::str(ascii_case(s, true)))),
-        ("string_trim", Some(s)) => Some(Ok(Value::str(s.trim()))),
-        ("strings_quote", Some(s)) => Some(Ok(Value::str(quote_cel(s)))),
-        ("string_replace_string_string", Some(s)) => s1
-            .zip(args.get(2).and_then(Value::as_str))
-            .map(|(o, n)| replace_n(s, o, n, -1).map(Value::str)),
-        ("string_replace_string_string_int", Some(s)) => {
-            match (s1, args.get(2).and_then(Value::as_str), int(args.get(3))) {
-                (Some(o), Some(n), Some(k)) => Some(replace_n(s, o, n, k).map(Value::str)),
-                _ => None,
-            }
-        }
-        ("string_split_string", Some(s)) => s1.map(|sep| Ok(strings(split_n(s, sep, -1)))),
-        ("string_split_string_int", Some(s)) => s1
-            .zip(int(args.get(2)))
-            .map(|(sep, n)| Ok(strings(split_n(s, sep, n)))),
-        ("string_substring_int", Some(s)) => {
-            int(args.get(1)).map(|i| substring(s, i, None).map(Value::str))
-        }
-        ("string_substring_int_int", Some(s)) => int(args.get(1))
-            .zip(int(args.get(2)))
-            .map(|(a, b)| substring(s, a, Some(b)).map(Value::str)),
-        _ => return None,
+    let s2 = args.get(2).and_then(Value::as_str);
+    let (i1, i2, i3) = (int(args.get(1)), int(args.get(2)), int(args.get(3)));
+    let r = match o {
+        S::ListJoin | S::ListJoinString => match args.first() {
+            Some(Value::List(l)) => Some(join(l, s1.unwrap_or("")).map(Value::str)),
+            _ => None,
+        },
+        S::StringFormat => match (s, args.get(1)) {
+            (Some(f), Some(Value::List(l))) => Some(super::fn_format::format(f, l).map(Value::str)),
+            _ => None,
+        },
+        S::StringCharAtInt => s.zip(i1).map(|(s, i)| char_at(s, i).map(Value::str)),
+        S::StringIndexOfString => s.zip(s1).map(|(s, t)| index_of(s, t, 0).map(Value::Int)),
+        S::StringIndexOfStringInt => s
+            .zip(s1)
+            .zip(i2)
+            .map(|((s, t), o)| index_of(s, t, o).map(Value::Int)),
+        S::StringLastIndexOfString => s
+            .zip(s1)
+            .map(|(s, t)| last_index_of(s, t, None).map(Value::Int)),
+        S::StringLastIndexOfStringInt => s
+            .zip(s1)
+            .zip(i2)
+            .map(|((s, t), o)| last_index_of(s, t, Some(o)).map(Value::Int)),
+        S::StringLowerAscii => s.map(|s| Ok(Value::str(ascii_case(s, false)))),
+        S::StringUpperAscii => s.map(|s| Ok(Value::str(ascii_case(s, true)))),
+        S::StringTrim => s.map(|s| Ok(Value::str(s.trim()))),
+        S::StringsQuote => s.map(|s| Ok(Value::str(quote_cel(s)))),
+        S::StringReplaceStringString => s
+            .zip(s1)
+            .zip(s2)
+            .map(|((s, o), n)| replace_n(s, o, n, -1).map(Value::str)),
+        S::StringReplaceStringStringInt => s
+            .zip(s1)
+            .zip(s2)
+            .zip(i3)
+            .map(|(((s, o), n), k)| replace_n(s, o, n, k).map(Value::str)),
+        S::StringSplitString => s.zip(s1).map(|(s, sep)| Ok(strings(split_n(s, sep, -1)))),
+        S::StringSplitStringInt => s
+            .zip(s1)
+            .zip(i2)
+            .map(|((s, sep), n)| Ok(strings(split_n(s, sep, n)))),
+        S::StringSubstringInt => s
+            .zip(i1)
+            .map(|(s, i)| substring(s, i, None).map(Value::str)),
+        S::StringSubstringIntInt => s
+            .zip(i1)
+            .zip(i2)
+            .map(|((s, a), b)| substring(s, a, Some(b)).map(Value::str)),
     };
-    Some(r.unwrap_or(Err(Error::no_such_overload())))
+    r.unwrap_or(Err(Error::no_such_overload()))
 }
 
 fn strings<'a>(v: Vec<String>) -> Value<'a> {

@@ -1,15 +1,46 @@
 //! Timestamps and durations: cel-go's accessors (UTC by default, or in a
 //! named or `±HH:MM` time zone, with its quirks), overflow checks and
-//! RFC 3339 formatting. Zones are read from the system zoneinfo database
-//! (TZif), once, and cached.
+//! RFC 3339 formatting. Zones come from the system zoneinfo database
+//! through jiff, once per name, and are cached.
 
 use super::error::Error;
 use super::golang::{MAX_UNIX_SECONDS, MIN_UNIX_SECONDS, civil_from_days};
 use super::value::{Ts, Value};
+use jiff::tz::TimeZone;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{OnceLock, RwLock};
 
 type R<'a> = Result<Value<'a>, Error>;
+
+super::overload::overloads! {
+    /// Timestamp and duration accessors.
+    Time {
+        TimestampToDayOfMonth1Based = "timestamp_to_day_of_month_1_based" member "getDate"("timestamp") -> "int", One;
+        TimestampToDayOfMonth1BasedWithTz = "timestamp_to_day_of_month_1_based_with_tz" member "getDate"("timestamp", "string") -> "int", One;
+        TimestampToDayOfMonth = "timestamp_to_day_of_month" member "getDayOfMonth"("timestamp") -> "int", One;
+        TimestampToDayOfMonthWithTz = "timestamp_to_day_of_month_with_tz" member "getDayOfMonth"("timestamp", "string") -> "int", One;
+        TimestampToDayOfWeek = "timestamp_to_day_of_week" member "getDayOfWeek"("timestamp") -> "int", One;
+        TimestampToDayOfWeekWithTz = "timestamp_to_day_of_week_with_tz" member "getDayOfWeek"("timestamp", "string") -> "int", One;
+        TimestampToDayOfYear = "timestamp_to_day_of_year" member "getDayOfYear"("timestamp") -> "int", One;
+        TimestampToDayOfYearWithTz = "timestamp_to_day_of_year_with_tz" member "getDayOfYear"("timestamp", "string") -> "int", One;
+        TimestampToYear = "timestamp_to_year" member "getFullYear"("timestamp") -> "int", One;
+        TimestampToYearWithTz = "timestamp_to_year_with_tz" member "getFullYear"("timestamp", "string") -> "int", One;
+        TimestampToHours = "timestamp_to_hours" member "getHours"("timestamp") -> "int", One;
+        TimestampToHoursWithTz = "timestamp_to_hours_with_tz" member "getHours"("timestamp", "string") -> "int", One;
+        DurationToHours = "duration_to_hours" member "getHours"("duration") -> "int", One;
+        TimestampToMilliseconds = "timestamp_to_milliseconds" member "getMilliseconds"("timestamp") -> "int", One;
+        TimestampToMillisecondsWithTz = "timestamp_to_milliseconds_with_tz" member "getMilliseconds"("timestamp", "string") -> "int", One;
+        DurationToMilliseconds = "duration_to_milliseconds" member "getMilliseconds"("duration") -> "int", One;
+        TimestampToMinutes = "timestamp_to_minutes" member "getMinutes"("timestamp") -> "int", One;
+        TimestampToMinutesWithTz = "timestamp_to_minutes_with_tz" member "getMinutes"("timestamp", "string") -> "int", One;
+        DurationToMinutes = "duration_to_minutes" member "getMinutes"("duration") -> "int", One;
+        TimestampToMonth = "timestamp_to_month" member "getMonth"("timestamp") -> "int", One;
+        TimestampToMonthWithTz = "timestamp_to_month_with_tz" member "getMonth"("timestamp", "string") -> "int", One;
+        TimestampToSeconds = "timestamp_to_seconds" member "getSeconds"("timestamp") -> "int", One;
+        TimestampToSecondsWithTz = "timestamp_to_seconds_with_tz" member "getSeconds"("timestamp", "string") -> "int", One;
+        DurationToSeconds = "duration_to_seconds" member "getSeconds"("duration") -> "int", One;
+    }
+}
 
 const OVERFLOW: Error = Error::Static("timestamp overflow");
 
@@ -89,256 +120,17 @@ pub(crate) fn format_timestamp(t: Ts) -> String {
     out
 }
 
-/// A loaded time zone: transitions and the offsets in force.
-#[derive(Debug)]
-struct Zone {
-    /// (transition time, offset after it), ascending.
-    transitions: Vec<(i64, i32)>,
-    /// Offset before the first transition.
-    initial: i32,
-    /// The POSIX rule for times past the last transition.
-    rule: Option<PosixRule>,
-}
-
-#[derive(Debug)]
-struct PosixRule {
-    std: i32,
-    dst: Option<(i32, RuleDate, i64, RuleDate, i64)>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct RuleDate {
-    month: i64,
-    week: i64,
-    wday: i64,
-}
-
-fn be32(b: &[u8], i: usize) -> Option<i64> {
-    Some(i64::from(i32::from_be_bytes(
-        b.get(i..i + 4)?.try_into().ok()?,
-    )))
-}
-
-fn parse_tzif(data: &[u8]) -> Option<Zone> {
-    if data.get(..4)? != b"TZif" {
-        return None;
-    }
-    let counts = |base: usize| -> Option<[usize; 6]> {
-        let mut c = [0usize; 6];
-        for (k, slot) in c.iter_mut().enumerate() {
-            *slot = usize::try_from(be32(data, base + 20 + 4 * k)?).ok()?;
-        }
-        Some(c)
-    };
-    let [isut, isstd, leap, time, typ, chars] = counts(0)?;
-    let v1_len = time * 5 + typ * 6 + chars + leap * 8 + isstd + isut;
-    let version = *data.get(4)?;
-    let (base, width) = if version >= b'2' {
-        (44 + v1_len, 8)
-    } else {
-        (0, 4)
-    };
-    let [isut, isstd, leap, time, typ, chars] = if width == 8 {
-        counts(base)?
-    } else {
-        [isut, isstd, leap, time, typ, chars]
-    };
-    let mut p = base + 44;
-    let mut times = Vec::with_capacity(time);
-    for k in 0..time {
-        let at = p + k * width;
-        let t = if width == 8 {
-            i64::from_be_bytes(data.get(at..at + 8)?.try_into().ok()?)
-        } else {
-            be32(data, at)?
-        };
-        times.push(t);
-    }
-    p += time * width;
-    let idx: Vec<usize> = data
-        .get(p..p + time)?
-        .iter()
-        .map(|&i| usize::from(i))
-        .collect();
-    p += time;
-    let mut offsets = Vec::with_capacity(typ);
-    for k in 0..typ {
-        offsets.push((
-            be32(data, p + 6 * k)? as i32,
-            *data.get(p + 6 * k + 4)? != 0,
-        ));
-    }
-    p += typ * 6 + chars + leap * (width + 4) + isstd + isut;
-    let transitions = times
-        .iter()
-        .zip(idx.iter())
-        .filter_map(|(t, i)| offsets.get(*i).map(|o| (*t, o.0)))
-        .collect();
-    let initial = offsets
-        .iter()
-        .find(|o| !o.1)
-        .or(offsets.first())
-        .map_or(0, |o| o.0);
-    let rule = if width == 8 {
-        std::str::from_utf8(data.get(p..)?)
-            .ok()
-            .and_then(|f| f.trim_matches('\n').split('\n').next().map(str::to_string))
-            .and_then(|f| parse_posix(&f))
-    } else {
-        None
-    };
-    Some(Zone {
-        transitions,
-        initial,
-        rule,
-    })
-}
-
-/// Parses `STD offset [DST [offset] ,Mm.w.d[/time],Mm.w.d[/time]]`.
-fn parse_posix(s: &str) -> Option<PosixRule> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let name = |i: &mut usize| -> Option<()> {
-        if b.get(*i) == Some(&b'<') {
-            *i += b[*i..].iter().position(|&c| c == b'>')? + 1;
-        } else {
-            let n = b[*i..]
-                .iter()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .count();
-            if n < 3 {
-                return None;
-            }
-            *i += n;
-        }
-        Some(())
-    };
-    let offset = |i: &mut usize| -> Option<i64> {
-        let neg = match b.get(*i) {
-            Some(b'-') => {
-                *i += 1;
-                true
-            }
-            Some(b'+') => {
-                *i += 1;
-                false
-            }
-            _ => false,
-        };
-        let mut total = 0i64;
-        let mut mult = 3600;
-        loop {
-            let n = b[*i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return None;
-            }
-            total += std::str::from_utf8(&b[*i..*i + n])
-                .ok()?
-                .parse::<i64>()
-                .ok()?
-                * mult;
-            *i += n;
-            if b.get(*i) == Some(&b':') && mult > 1 {
-                *i += 1;
-                mult /= 60;
-            } else {
-                break;
-            }
-        }
-        Some(if neg { -total } else { total })
-    };
-    name(&mut i)?;
-    let std = -offset(&mut i)? as i32;
-    if i >= b.len() {
-        return Some(PosixRule { std, dst: None });
-    }
-    name(&mut i)?;
-    let dst_off = if b.get(i).is_some_and(|c| *c != b',') {
-        -offset(&mut i)? as i32
-    } else {
-        std + 3600
-    };
-    let date = |i: &mut usize| -> Option<(RuleDate, i64)> {
-        if b.get(*i) != Some(&b',') || b.get(*i + 1) != Some(&b'M') {
-            return None;
-        }
-        *i += 2;
-        let mut nums = [0i64; 3];
-        for (k, n) in nums.iter_mut().enumerate() {
-            let len = b[*i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            *n = std::str::from_utf8(&b[*i..*i + len]).ok()?.parse().ok()?;
-            *i += len;
-            if k < 2 {
-                if b.get(*i) != Some(&b'.') {
-                    return None;
-                }
-                *i += 1;
-            }
-        }
-        let mut time = 7200;
-        if b.get(*i) == Some(&b'/') {
-            *i += 1;
-            time = offset(i)?;
-        }
-        Some((
-            RuleDate {
-                month: nums[0],
-                week: nums[1],
-                wday: nums[2],
-            },
-            time,
-        ))
-    };
-    let (start, st) = date(&mut i)?;
-    let (end, et) = date(&mut i)?;
-    Some(PosixRule {
-        std,
-        dst: Some((dst_off, start, st, end, et)),
-    })
-}
-
-/// Seconds since the year's start (local, with `offset`) of a rule date.
-fn rule_time(year: i64, d: RuleDate, time: i64, offset: i32) -> i64 {
-    let first = super::golang::days_from_civil(year, d.month, 1);
-    let first_wday = (first + 4).rem_euclid(7);
-    let mut day = first + (d.wday - first_wday).rem_euclid(7) + (d.week - 1) * 7;
-    let next_month = if d.month == 12 {
-        super::golang::days_from_civil(year + 1, 1, 1)
-    } else {
-        super::golang::days_from_civil(year, d.month + 1, 1)
-    };
-    while day >= next_month {
-        day -= 7;
-    }
-    day * 86_400 + time - i64::from(offset)
-}
-
-impl Zone {
-    fn offset_at(&self, t: i64) -> i32 {
-        let after_last = self.transitions.last().is_none_or(|(lt, _)| t >= *lt);
-        if let (true, Some(rule)) = (after_last, &self.rule) {
-            let Some((dst, start, st, end, et)) = rule.dst else {
-                return rule.std;
-            };
-            let year = civil(t + i64::from(rule.std)).year;
-            let s = rule_time(year, start, st, rule.std);
-            let e = rule_time(year, end, et, dst);
-            let in_dst = if s < e {
-                t >= s && t < e
-            } else {
-                t >= s || t < e
-            };
-            return if in_dst { dst } else { rule.std };
-        }
-        match self.transitions.partition_point(|(tt, _)| *tt <= t) {
-            0 => self.initial,
-            n => self.transitions[n - 1].1,
-        }
-    }
-}
-
-fn load_zone(name: &str) -> Option<Arc<Zone>> {
-    static CACHE: OnceLock<RwLock<HashMap<String, Option<Arc<Zone>>>>> = OnceLock::new();
+/// Zone `name` from the system zoneinfo database, through jiff, found as
+/// Go's `time.LoadLocation` finds it on Linux: the name is case-sensitive
+/// (jiff alone ignores case), and `..` or an absolute path is refused.
+/// Results, misses included, are cached for the process (up to 1024 names),
+/// so jiff's own lookups (and their file I/O) happen once per name.
+///
+/// jiff agrees with Go on every recorded case (named zones, DST, dates past
+/// the last transition through the POSIX rule). Known difference: jiff does
+/// not serve the `posix/` and `right/` copies of the database.
+fn load_zone(name: &str) -> Option<TimeZone> {
+    static CACHE: OnceLock<RwLock<HashMap<String, Option<TimeZone>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| RwLock::new(HashMap::new()));
     if let Ok(map) = cache.read()
         && let Some(z) = map.get(name)
@@ -347,16 +139,21 @@ fn load_zone(name: &str) -> Option<Arc<Zone>> {
     }
     let valid = !name.contains("..") && !name.starts_with(['/', '\\']) && name.len() < 256;
     let zone = valid
-        .then(|| std::fs::read(format!("/usr/share/zoneinfo/{name}")).ok())
+        .then(|| jiff::tz::db().get(name).ok())
         .flatten()
-        .and_then(|d| parse_tzif(&d))
-        .map(Arc::new);
+        .filter(|z| z.iana_name() == Some(name));
     if let Ok(mut map) = cache.try_write()
         && map.len() < 1024
     {
         map.insert(name.to_string(), zone.clone());
     }
     zone
+}
+
+/// The UTC offset (seconds) of `zone` at Unix time `t`.
+fn offset_at(zone: &TimeZone, t: i64) -> Option<i64> {
+    let ts = jiff::Timestamp::from_second(t).ok()?;
+    Some(i64::from(zone.to_offset(ts).seconds()))
 }
 
 /// Loads a zone ahead of evaluation (for constant zone arguments).
@@ -381,7 +178,7 @@ fn zone_offset(tz: &str, t: i64) -> Result<i64, Error> {
         return match tz {
             "" | "UTC" | "Local" => Ok(0),
             name => load_zone(name)
-                .map(|z| i64::from(z.offset_at(t)))
+                .and_then(|z| offset_at(&z, t))
                 .ok_or_else(|| Error::msg(format!("unknown time zone {name}"))),
         };
     };
@@ -399,60 +196,82 @@ fn zone_offset(tz: &str, t: i64) -> Result<i64, Error> {
 /// The largest zone offset honoured (about 30,000 years).
 const MAX_OFFSET: i64 = 1 << 40;
 
-fn getter(name: &str, t: Ts, tz: Option<&str>) -> R<'static> {
-    let offset = match tz {
-        Some(z) => zone_offset(z, t.secs)?,
-        None => 0,
+/// A timestamp field, in UTC or in zone `tz`.
+#[derive(Clone, Copy)]
+enum Field {
+    Year,
+    Month,
+    DayOfYear,
+    DayOfMonth,
+    DayOfMonth1Based,
+    DayOfWeek,
+    Hours,
+    Minutes,
+    Seconds,
+    Milliseconds,
+}
+
+fn getter(field: Field, args: &[Value<'_>], zoned: bool) -> R<'static> {
+    let (Some(Value::Timestamp(t)), tz) = (args.first(), args.get(1).and_then(Value::as_str))
+    else {
+        return Err(Error::no_such_overload());
+    };
+    let offset = match (zoned, tz) {
+        (false, _) => 0,
+        (true, Some(z)) => zone_offset(z, t.secs)?,
+        (true, None) => return Err(Error::no_such_overload()),
     };
     let c = civil(t.secs + offset);
-    Ok(Value::Int(match name {
-        "timestamp_to_year" => c.year,
-        "timestamp_to_month" => c.month - 1,
-        "timestamp_to_day_of_year" => c.yday,
-        "timestamp_to_day_of_month" => c.day - 1,
-        "timestamp_to_day_of_month_1_based" => c.day,
-        "timestamp_to_day_of_week" => c.wday,
-        "timestamp_to_hours" => c.hour,
-        "timestamp_to_minutes" => c.minute,
-        "timestamp_to_seconds" => c.second,
-        _ => i64::from(t.nanos / 1_000_000),
+    Ok(Value::Int(match field {
+        Field::Year => c.year,
+        Field::Month => c.month - 1,
+        Field::DayOfYear => c.yday,
+        Field::DayOfMonth => c.day - 1,
+        Field::DayOfMonth1Based => c.day,
+        Field::DayOfWeek => c.wday,
+        Field::Hours => c.hour,
+        Field::Minutes => c.minute,
+        Field::Seconds => c.second,
+        Field::Milliseconds => i64::from(t.nanos / 1_000_000),
     }))
 }
 
-/// Timestamp and duration accessors, by overload id.
-pub(crate) fn call<'a>(id: &str, args: &[Value<'a>]) -> Option<R<'a>> {
-    if let Some(rest) = id.strip_prefix("duration_to_") {
-        let Some(Value::Duration(d)) = args.first() else {
-            return Some(Err(Error::no_such_overload()));
-        };
-        let v = match rest {
-            "hours" => d / 3_600_000_000_000,
-            "minutes" => d / 60_000_000_000,
-            "seconds" => d / 1_000_000_000,
-            "milliseconds" => d / 1_000_000,
-            _ => return None,
-        };
-        return Some(Ok(Value::Int(v)));
+fn duration_part(args: &[Value<'_>], unit: i64) -> R<'static> {
+    match args.first() {
+        Some(Value::Duration(d)) => Ok(Value::Int(d / unit)),
+        _ => Err(Error::no_such_overload()),
     }
-    if !id.starts_with("timestamp_to_")
-        || matches!(
-            id,
-            "timestamp_to_int64" | "timestamp_to_string" | "timestamp_to_timestamp"
-        )
-    {
-        return None;
+}
+
+/// Timestamp and duration accessors.
+pub(crate) fn call<'a>(o: Time, args: &[Value<'a>]) -> R<'a> {
+    use Field as F;
+    match o {
+        Time::DurationToHours => duration_part(args, 3_600_000_000_000),
+        Time::DurationToMinutes => duration_part(args, 60_000_000_000),
+        Time::DurationToSeconds => duration_part(args, 1_000_000_000),
+        Time::DurationToMilliseconds => duration_part(args, 1_000_000),
+        Time::TimestampToYear => getter(F::Year, args, false),
+        Time::TimestampToYearWithTz => getter(F::Year, args, true),
+        Time::TimestampToMonth => getter(F::Month, args, false),
+        Time::TimestampToMonthWithTz => getter(F::Month, args, true),
+        Time::TimestampToDayOfYear => getter(F::DayOfYear, args, false),
+        Time::TimestampToDayOfYearWithTz => getter(F::DayOfYear, args, true),
+        Time::TimestampToDayOfMonth => getter(F::DayOfMonth, args, false),
+        Time::TimestampToDayOfMonthWithTz => getter(F::DayOfMonth, args, true),
+        Time::TimestampToDayOfMonth1Based => getter(F::DayOfMonth1Based, args, false),
+        Time::TimestampToDayOfMonth1BasedWithTz => getter(F::DayOfMonth1Based, args, true),
+        Time::TimestampToDayOfWeek => getter(F::DayOfWeek, args, false),
+        Time::TimestampToDayOfWeekWithTz => getter(F::DayOfWeek, args, true),
+        Time::TimestampToHours => getter(F::Hours, args, false),
+        Time::TimestampToHoursWithTz => getter(F::Hours, args, true),
+        Time::TimestampToMinutes => getter(F::Minutes, args, false),
+        Time::TimestampToMinutesWithTz => getter(F::Minutes, args, true),
+        Time::TimestampToSeconds => getter(F::Seconds, args, false),
+        Time::TimestampToSecondsWithTz => getter(F::Seconds, args, true),
+        Time::TimestampToMilliseconds => getter(F::Milliseconds, args, false),
+        Time::TimestampToMillisecondsWithTz => getter(F::Milliseconds, args, true),
     }
-    let Some(Value::Timestamp(t)) = args.first() else {
-        return Some(Err(Error::no_such_overload()));
-    };
-    let (name, tz) = match id.strip_suffix("_with_tz") {
-        Some(n) => match args.get(1).and_then(Value::as_str) {
-            Some(z) => (n, Some(z)),
-            None => return Some(Err(Error::no_such_overload())),
-        },
-        None => (id, None),
-    };
-    Some(getter(name, *t, tz))
 }
 
 #[cfg(test)]

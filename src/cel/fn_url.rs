@@ -347,22 +347,38 @@ fn split_host_port(host: &str) -> (&str, &str) {
     }
 }
 
-/// Calls of the URL library, by overload; `None` if not one.
-pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Value<'a>, Error>> {
-    let arg0 = args.first()?;
+super::overload::overloads! {
+    /// The URL library.
+    Urls {
+        UrlGetEscapedPath = "url_get_escaped_path" member "getEscapedPath"("kubernetes.URL") -> "string", One;
+        UrlGetHost = "url_get_host" member "getHost"("kubernetes.URL") -> "string", One;
+        UrlGetHostname = "url_get_hostname" member "getHostname"("kubernetes.URL") -> "string", One;
+        UrlGetPort = "url_get_port" member "getPort"("kubernetes.URL") -> "string", One;
+        UrlGetQuery = "url_get_query" member "getQuery"("kubernetes.URL") -> "map(string, list(string))", One;
+        UrlGetScheme = "url_get_scheme" member "getScheme"("kubernetes.URL") -> "string", One;
+        IsUrlString = "is_url_string" global "isURL"("string") -> "bool", One;
+        StringToUrl = "string_to_url" global "url"("string") -> "kubernetes.URL", Scan(STRING_TRAVERSAL);
+    }
+}
+
+/// Calls of the URL library.
+pub(crate) fn call<'a>(overload: Urls, args: &[Value<'a>]) -> Result<Value<'a>, Error> {
+    let Some(arg0) = args.first() else {
+        return Err(Error::no_such_overload());
+    };
     let url = match arg0 {
         Value::Ext(Ext::Url(u)) => Some(u.clone()),
         _ => None,
     };
     let bad = || Err(Error::no_such_overload());
-    let r = match overload {
-        "string_to_url" | "is_url_string" => {
+    match overload {
+        Urls::StringToUrl | Urls::IsUrlString => {
             let Some(s) = arg0.as_str() else {
-                return Some(bad());
+                return bad();
             };
             let checked = parse_request_uri(s);
-            if overload == "is_url_string" {
-                return Some(Ok(Value::Bool(checked.is_ok())));
+            if overload == Urls::IsUrlString {
+                return Ok(Value::Bool(checked.is_ok()));
             }
             match checked.and_then(|_| parse(s)) {
                 Ok(u) => Ok(Value::Ext(Ext::Url(Arc::new(u)))),
@@ -371,12 +387,12 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
                 ))),
             }
         }
-        "url_get_scheme" => url.map_or_else(bad, |u| Ok(Value::str(u.scheme.as_str()))),
-        "url_get_host" => url.map_or_else(bad, |u| Ok(Value::str(u.host.as_str()))),
-        "url_get_hostname" => url.map_or_else(bad, |u| Ok(Value::str(u.hostname()))),
-        "url_get_port" => url.map_or_else(bad, |u| Ok(Value::str(u.port()))),
-        "url_get_escaped_path" => url.map_or_else(bad, |u| Ok(Value::str(u.escaped_path()))),
-        "url_get_query" => url.map_or_else(bad, |u| {
+        Urls::UrlGetScheme => url.map_or_else(bad, |u| Ok(Value::str(u.scheme.as_str()))),
+        Urls::UrlGetHost => url.map_or_else(bad, |u| Ok(Value::str(u.host.as_str()))),
+        Urls::UrlGetHostname => url.map_or_else(bad, |u| Ok(Value::str(u.hostname()))),
+        Urls::UrlGetPort => url.map_or_else(bad, |u| Ok(Value::str(u.port()))),
+        Urls::UrlGetEscapedPath => url.map_or_else(bad, |u| Ok(Value::str(u.escaped_path()))),
+        Urls::UrlGetQuery => url.map_or_else(bad, |u| {
             let mut m = MapVal::default();
             for (k, vs) in u.query() {
                 let list = vs.into_iter().map(Value::str).collect();
@@ -384,9 +400,7 @@ pub(crate) fn call<'a>(overload: &str, args: &[Value<'a>]) -> Option<Result<Valu
             }
             Ok(Value::Map(super::value::Map::Vals(Arc::new(m))))
         }),
-        _ => return None,
-    };
-    Some(r)
+    }
 }
 
 #[cfg(test)]

@@ -8,12 +8,14 @@
 use super::checker::{Checked, qualified_name};
 use super::cost::{self, CostKind};
 use super::eval;
+use super::fn_lists::Lists;
 use super::fn_regex::{self, CompiledRegex};
+use super::overload::Overload;
 use super::stdlib::{self, OverloadDecl};
 use super::types::Type;
 use super::value::Value;
 use ::cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// A planned, immutable program.
 #[derive(Debug)]
@@ -80,12 +82,12 @@ pub(crate) struct Attr {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub function: String,
-    /// How the call is charged (from the function and the checker's single
-    /// resolved overload id, as cel-go passes them to the cost model).
+    /// How the call is charged: by the checker's single resolved overload,
+    /// or by function name when several remain (cel-go then passes the
+    /// cost model an empty overload id).
     pub cost: CostKind,
-    /// Candidate overloads with the implementation found for each on first
-    /// use.
-    pub candidates: Vec<(&'static OverloadDecl, OnceLock<u8>)>,
+    /// Candidate overloads, in declaration order.
+    pub candidates: Vec<&'static OverloadDecl>,
     /// Receiver first.
     pub args: Vec<Node>,
     /// A constant pattern compiled at planning time.
@@ -364,9 +366,11 @@ impl Planner<'_> {
             }
             ("or", 2) | ("orValue", 2)
                 if resolved.is_none_or(|r| {
-                    r.overloads.len() != 1
-                        || r.overloads[0] == "optional_or_optional"
-                        || r.overloads[0] == "optional_orValue_value"
+                    !matches!(
+                        r.overloads[..],
+                        [o] if o != Lists::OptionalOrOptional.into()
+                            && o != Lists::OptionalOrValueValue.into()
+                    )
                 }) =>
             {
                 let value = function == "orValue";
@@ -386,14 +390,13 @@ impl Planner<'_> {
             }
             _ => {}
         }
-        let overloads: Vec<String> = resolved.map(|r| r.overloads.clone()).unwrap_or_default();
+        let overloads: &[Overload] = resolved.map_or(&[], |r| &r.overloads[..]);
         let decl = stdlib::declarations().function(function);
-        let candidates: Vec<(&'static OverloadDecl, OnceLock<u8>)> = decl
+        let candidates: Vec<&'static OverloadDecl> = decl
             .map(|d| {
                 d.overloads
                     .iter()
-                    .filter(|o| overloads.is_empty() || overloads.contains(&o.id))
-                    .map(|o| (o, OnceLock::new()))
+                    .filter(|o| overloads.is_empty() || overloads.contains(&o.overload))
                     .collect()
             })
             .unwrap_or_default();
@@ -420,14 +423,10 @@ impl Planner<'_> {
             _ => None,
         };
         let node = Node::Call(Box::new(Call {
-            cost: cost::classify(
-                function,
-                if overloads.len() == 1 {
-                    &overloads[0]
-                } else {
-                    ""
-                },
-            ),
+            cost: match overloads {
+                [o] => o.cost(),
+                _ => cost::by_function(function),
+            },
             function: function.to_string(),
             candidates,
             args,

@@ -4,6 +4,7 @@
 //! constant `string.format()` calls (cel-go `ext.Strings`).
 
 use super::checker::{Checked, Issue};
+use super::fn_strings::Strings;
 use super::types::{Kind, Type};
 use super::{golang, goregex};
 use ::cel::common::ast::{EntryExpr, Expr, IdedExpr, LiteralValue};
@@ -196,7 +197,10 @@ fn format_call(e: &IdedExpr, checked: &Checked, issues: &mut Vec<Issue>) {
     if call.func_name != "format"
         || !resolved.keeps_target
         || (!resolved.overloads.is_empty()
-            && !resolved.overloads.iter().any(|o| o == "string_format"))
+            && !resolved
+                .overloads
+                .iter()
+                .any(|o| *o == Strings::StringFormat.into()))
     {
         return;
     }

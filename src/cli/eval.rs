@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
+use authz_chain::batch;
 use authz_chain::config;
-use authz_chain::eval;
 use authz_chain::metrics::Metrics;
 
 use super::chain_cli::{ChainArgs, load};
@@ -45,12 +45,12 @@ pub fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
     } else {
         std::fs::read_to_string(input).with_context(|| format!("reading {input}"))?
     };
-    let documents = eval::split_documents(&text).map_err(anyhow::Error::msg)?;
+    let documents = batch::split_documents(&text).map_err(anyhow::Error::msg)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = false;
     for (i, document) in documents.iter().enumerate() {
-        let line = runtime.block_on(eval::eval_document(&chain, document));
+        let line = runtime.block_on(batch::eval_document(&chain, document));
         if let Some(error) = &line.error {
             eprintln!("document {}: {error}", i + 1);
             failed = true;

@@ -67,7 +67,7 @@ pub enum LoadgenError {
 /// Reads the SubjectAccessReviews to send (JSON lines, one JSON document or YAML documents, as
 /// `eval` reads them), validated as the server validates them.
 pub fn read_requests(input: &str) -> Result<Vec<Request>, LoadgenError> {
-    let documents = crate::eval::split_documents(input).map_err(LoadgenError::Documents)?;
+    let documents = crate::batch::split_documents(input).map_err(LoadgenError::Documents)?;
     let mut requests = Vec::with_capacity(documents.len());
     for (i, document) in documents.iter().enumerate() {
         let bad = |error| LoadgenError::Review {

@@ -1,4 +1,4 @@
-//! `authz-chain eval`: answer SubjectAccessReviews read from a file or stdin, one response per line,
+//! The core of `authz-chain eval`: answer SubjectAccessReviews read from a file or stdin, one response per line,
 //! through the same chain and the same conversions as the server.
 
 use crate::authz::Chain;
