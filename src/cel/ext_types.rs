@@ -3,9 +3,9 @@
 //! `kubernetes.NamedFormat`, with their equality.
 
 use super::fn_net::Cidr;
-use super::fn_quantity::Quantity;
 use super::fn_semver_format::{Semver, compare};
 use super::fn_url::Url;
+use super::quantity::Quantity;
 use super::types::{CIDR, IP, NAMED_FORMAT, QUANTITY, SEMVER, URL};
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `string.format` as cel-go's `ext.Strings` version 2 runs it (the
 //! version-1 formatter): `%s %d %f %e %b %x %X %o`, CEL-literal rendering of
 //! list and map members, and golang.org/x/text's English number printing
-//! for `%f` (digit grouping) and `%e` (`× 10ⁿ`).
+//! for `%f` (digit grouping) and `%e` (`×10ⁿ`).
 
 use super::error::Error;
 use super::fn_std::to_string_value;
@@ -68,7 +68,7 @@ pub(crate) fn format(f: &str, args: &List<'_>) -> Result<String, Error> {
             b's' => format_string(&val),
             b'd' => format_decimal(&val),
             b'f' => format_fixed(&val, precision.unwrap_or(6)),
-            b'e' => format_scientific(&val),
+            b'e' => format_scientific(&val, precision.unwrap_or(6)),
             b'b' => format_radix(&val, 2, false),
             b'x' | b'X' => format_radix(&val, 16, verb == b'X'),
             b'o' => format_radix(&val, 8, false),
@@ -128,7 +128,13 @@ fn format_string(v: &Value<'_>) -> Result<String, String> {
         | Value::Timestamp(_)
         | Value::Bytes(_)
         | Value::Duration(_)
-        | Value::Type(_) => to_string_value(v).map_err(|e| e.to_string()),
+        | Value::Type(_) => to_string_value(v).map_err(|e| {
+            // cel-go quotes the error value the conversion produced.
+            format!(
+                "could not convert argument {} to string",
+                quote(&e.to_string())
+            )
+        }),
         other => Err(string_clause_error(other)),
     }
 }
@@ -214,9 +220,15 @@ fn group_thousands(int_part: &str) -> String {
     format!("{sign}{out}")
 }
 
+/// golang.org/x/text takes the sign from `x < 0`, so negative zero prints
+/// unsigned.
+fn unsigned_zero(d: f64) -> f64 {
+    if d == 0.0 { 0.0 } else { d }
+}
+
 /// `%f` through golang.org/x/text's English printer: digit grouping.
 fn format_fixed(v: &Value<'_>, p: usize) -> Result<String, String> {
-    let d = float_arg(v, "fixed-point")?;
+    let d = unsigned_zero(float_arg(v, "fixed-point")?);
     if !d.is_finite() {
         return Ok(if d.is_nan() {
             "NaN"
@@ -234,10 +246,10 @@ fn format_fixed(v: &Value<'_>, p: usize) -> Result<String, String> {
     })
 }
 
-/// `%e` through golang.org/x/text's English printer:
-/// `1.234500 × 10⁰³` (narrow no-break spaces, superscript exponent).
-fn format_scientific(v: &Value<'_>) -> Result<String, String> {
-    let d = float_arg(v, "scientific")?;
+/// `%e` through golang.org/x/text's English printer: `1.234500×10⁰³`
+/// (superscript exponent of at least two digits).
+fn format_scientific(v: &Value<'_>, p: usize) -> Result<String, String> {
+    let d = unsigned_zero(float_arg(v, "scientific")?);
     if !d.is_finite() {
         return Ok(if d.is_nan() {
             "NaN"
@@ -248,11 +260,11 @@ fn format_scientific(v: &Value<'_>) -> Result<String, String> {
         }
         .to_string());
     }
-    let s = format!("{d:.6e}");
+    let s = format!("{d:.p$e}");
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     const SUP: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
-    let mut out = format!("{mantissa}\u{202f}×\u{202f}10");
+    let mut out = format!("{mantissa}×10");
     if exp < 0 {
         out.push('⁻');
     }

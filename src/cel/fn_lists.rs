@@ -107,20 +107,39 @@ fn sum<'a>(zero: Value<'a>, l: &List<'a>) -> R<'a> {
     Ok(acc)
 }
 
+/// Whether a value is one of cel-go's `traits.Comparer` types.
+fn is_comparer(v: &Value<'_>) -> bool {
+    matches!(
+        v,
+        Value::Bool(_)
+            | Value::Bytes(_)
+            | Value::Double(_)
+            | Value::Duration(_)
+            | Value::Int(_)
+            | Value::String(_)
+            | Value::Timestamp(_)
+            | Value::Uint(_)
+    )
+}
+
+/// `max()` / `min()` as the Kubernetes lists library runs them: the first
+/// element is kept until a later one compares strictly better, and a pair
+/// that cannot be compared (NaN, mixed types) is skipped, so the result
+/// depends on the order.
 fn extreme<'a>(l: &List<'a>, max: bool) -> R<'a> {
+    let prefer = if max {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    };
     let mut best: Option<Value<'a>> = None;
     for v in l.iter() {
+        if !is_comparer(&v) {
+            return Err(Error::no_such_overload());
+        }
         best = Some(match best {
-            None => v,
-            Some(b) => {
-                let o = compare(&b, &v)?;
-                let prefer = if max {
-                    Ordering::Less
-                } else {
-                    Ordering::Greater
-                };
-                if o == prefer { v } else { b }
-            }
+            Some(b) if compare(&b, &v).ok() != Some(prefer) => b,
+            _ => v,
         });
     }
     best.ok_or_else(|| {
@@ -131,18 +150,29 @@ fn extreme<'a>(l: &List<'a>, max: bool) -> R<'a> {
     })
 }
 
+/// cel-go's `sortListByAssociatedKeys`: `items` ordered by `keys` with
+/// Go's `sort.Slice`; every key must have the first key's type, and that
+/// type must be ordered.
 fn sorted<'a>(items: &[Value<'a>], keys: &[Value<'a>]) -> Result<Vec<Value<'a>>, Error> {
+    let Some(first) = keys.first() else {
+        return Ok(items.to_vec());
+    };
+    if !is_comparer(first) {
+        return Err(Error::Static("list elements must be comparable"));
+    }
+    let kind = first.type_name();
+    let mut mixed = false;
     let mut idx: Vec<usize> = (0..items.len()).collect();
-    let mut err = None;
-    idx.sort_by(|&a, &b| match compare(&keys[a], &keys[b]) {
-        Ok(o) => o,
-        Err(e) => {
-            err.get_or_insert(e);
-            Ordering::Equal
+    super::gosort::sort_slice(&mut idx, |&i, &j| {
+        let (a, b) = (&keys[i], &keys[j]);
+        if a.type_name() != kind || b.type_name() != kind {
+            mixed = true;
+            return false;
         }
+        compare(a, b).ok() == Some(Ordering::Less)
     });
-    if let Some(e) = err {
-        return Err(e);
+    if mixed {
+        return Err(Error::Static("list elements must have the same type"));
     }
     Ok(idx.into_iter().map(|i| items[i].clone()).collect())
 }
@@ -298,9 +328,11 @@ fn sort_by_keys<'a>(l: &List<'a>, args: &[Value<'a>]) -> R<'a> {
         return Err(Error::no_such_overload());
     };
     if keys.len() != l.len() {
-        return Err(Error::Static(
-            "@sortByAssociatedKeys() expected a list of the same size as the associated keys list",
-        ));
+        return Err(Error::msg(format!(
+            "@sortByAssociatedKeys() expected a list of the same size as the associated keys list, but got {} and {} elements respectively",
+            l.len(),
+            keys.len()
+        )));
     }
     let items = l.to_vec();
     sorted(&items, &keys.to_vec()).map(Value::list)
@@ -311,12 +343,20 @@ fn sort<'a>(l: &List<'a>) -> R<'a> {
     sorted(&items, &items).map(Value::list)
 }
 
+/// `isSorted()`: false at the first pair in descending order; pairs that
+/// cannot be compared (NaN, mixed types) are skipped, as upstream does.
 fn is_sorted<'a>(l: &List<'a>) -> R<'a> {
-    let items = l.to_vec();
-    for w in items.windows(2) {
-        if compare(&w[0], &w[1])? == Ordering::Greater {
+    let mut prev: Option<Value<'a>> = None;
+    for v in l.iter() {
+        if !is_comparer(&v) {
+            return Err(Error::no_such_overload());
+        }
+        if let Some(p) = &prev
+            && compare(p, &v).ok() == Some(Ordering::Greater)
+        {
             return Ok(Value::Bool(false));
         }
+        prev = Some(v);
     }
     Ok(Value::Bool(true))
 }

@@ -458,23 +458,23 @@ pub(crate) fn call<'a>(overload: Net, args: &[Value<'a>]) -> Result<Value<'a>, E
             let Some(c) = cidr_arg(arg0) else {
                 return bad();
             };
+            // As for containsIP, an unparsable string reaches the check as an
+            // error value and reports a plain "no such overload".
             let other = match args.get(1).unwrap_or(&Value::Null) {
-                Value::String(s) => match parse_cidr(s.as_str()) {
-                    Ok(o) => o,
-                    Err(e) => {
-                        return Err(Error::msg(format!(
-                            "network address parse error during conversion from string: {e}"
-                        )));
-                    }
-                },
-                v => match cidr_arg(v) {
-                    Some(o) => o,
-                    None => return bad(),
-                },
+                Value::String(s) => parse_cidr(s.as_str()).ok(),
+                v => cidr_arg(v),
             };
-            // `Masked() == PrefixFrom(other.Addr(), bits)`: PrefixFrom does not
-            // mask, so the other address must equal the masked network.
-            let same = c.masked().addr == other.addr && c.bits <= other.bits;
+            let Some(other) = other else {
+                return bad();
+            };
+            // The other prefix lies inside the masked one: its address,
+            // masked to this prefix's length, is this network (kube-apiserver
+            // 1.36: `cidr('10.0.0.1/24').containsCIDR('10.0.0.1/25')` is true).
+            let widened = Cidr {
+                addr: other.addr,
+                bits: c.bits,
+            };
+            let same = c.masked().addr == widened.masked().addr && c.bits <= other.bits;
             Ok(Value::Bool(same))
         }
     }

@@ -98,6 +98,17 @@ fn translate(p: &str) -> String {
                     out.push_str(&format!("\\x{{{v:x}}}"));
                 } else if n == 'C' {
                     out.push_str("(?s:.)");
+                } else if (n == 'p' || n == 'P') && chars.get(i).is_some_and(|x| x.1 == '{') {
+                    // A Unicode class name, `\p{Greek}`: copied through its brace.
+                    out.push('\\');
+                    out.push(n);
+                    while let Some(&(_, ch)) = chars.get(i) {
+                        out.push(ch);
+                        i += 1;
+                        if ch == '}' {
+                            break;
+                        }
+                    }
                 } else {
                     out.push('\\');
                     out.push(n);
@@ -130,6 +141,16 @@ fn translate(p: &str) -> String {
                 out.push(c);
             }
             '-' if in_class && out.ends_with('-') => out.push_str("\\-"),
+            // Named groups become plain groups: RE2 accepts a name twice, the
+            // regex crate does not, and no CEL function reads the names.
+            '(' if !in_class && (p[at..].starts_with("(?P<") || p[at..].starts_with("(?<")) => {
+                let end = p[at..].find('>').map_or(p.len(), |e| at + e + 1);
+                out.push('(');
+                while i < chars.len() && chars[i].0 < end {
+                    i += 1;
+                }
+                continue;
+            }
             '{' if !in_class => match valid_repeat(&p[at..]) {
                 Some(len) => {
                     out.push_str(&p[at..at + len]);
@@ -269,6 +290,11 @@ mod tests {
         assert!(compile("[[]").is_ok_and(|r| r.re.is_match("[")));
         assert!(compile("\\Q.*\\E").is_ok_and(|r| r.re.is_match(".*") && !r.re.is_match("ab")));
         assert!(compile("\\101").is_ok_and(|r| r.re.is_match("A")));
+        assert!(compile("^\\p{L}+$").is_ok_and(|r| r.re.is_match("jürgen")));
+        assert!(compile("^[\\p{Greek}\\pN]+$").is_ok_and(|r| r.re.is_match("αβ1")));
+        assert!(compile("\\PL").is_ok_and(|r| r.re.is_match("1") && !r.re.is_match("a")));
+        assert!(compile("(?P<n>x)|(?P<n>y)").is_ok_and(|r| r.re.is_match("y")));
+        assert!(compile("(?<n>x)z").is_ok_and(|r| r.re.is_match("xz")));
         assert_eq!(
             compile("[").err().as_deref(),
             Some("error parsing regexp: missing closing ]: `[`")

@@ -51,8 +51,9 @@ fn index_of(s: &str, sub: &str, offset: i64) -> Result<i64, Error> {
     let runes: Vec<char> = s.chars().collect();
     let subr: Vec<char> = sub.chars().collect();
     let off = usize::try_from(offset).map_err(|_| out_of_range(offset))?;
+    // cel-go: an offset at or past the end finds nothing (not an error).
     if off >= runes.len() {
-        return Err(out_of_range(offset));
+        return Ok(-1);
     }
     let last = runes.len() as i64 - subr.len() as i64;
     let mut i = off as i64;
@@ -72,8 +73,12 @@ fn last_index_of(s: &str, sub: &str, offset: Option<i64>) -> Result<i64, Error> 
     }
     let offset = offset.unwrap_or(runes.len() as i64 - 1);
     let subr: Vec<char> = sub.chars().collect();
-    if offset < 0 || offset as usize >= runes.len() {
+    if offset < 0 {
         return Err(out_of_range(offset));
+    }
+    // cel-go: an offset at or past the end finds nothing (not an error).
+    if offset as usize >= runes.len() {
+        return Ok(-1);
     }
     let mut i = offset.min(runes.len() as i64 - subr.len() as i64);
     while i >= 0 {

@@ -41,6 +41,31 @@ fn unhex(c: u8) -> u8 {
     }
 }
 
+/// Go's `validEncoded`: whether `s` needs no escaping beyond its own
+/// percent-escapes (sub-delims, `:`, `@`, brackets and `%` are kept).
+fn valid_encoded(s: &str, mode: Mode) -> bool {
+    s.bytes().all(|c| {
+        matches!(
+            c,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'['
+                | b']'
+                | b'%'
+        ) || !should_escape(c, mode)
+    })
+}
+
 /// Go's `shouldEscape`.
 fn should_escape(c: u8, mode: Mode) -> bool {
     if c.is_ascii_alphanumeric() {
@@ -302,6 +327,7 @@ impl Url {
 
     fn escaped_path(&self) -> String {
         if !self.raw_path.is_empty()
+            && valid_encoded(&self.raw_path, Mode::Path)
             && unescape(&self.raw_path, Mode::Path).as_deref() == Ok(&self.path)
         {
             return self.raw_path.clone();

@@ -158,8 +158,38 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Go's `strconv.ParseFloat(s, 64)` (decimal and hexadecimal forms,
-/// infinities and NaN); out-of-range values are errors, as in Go.
+/// Go's `underscoreOK`: underscores only between digits, or between a
+/// base prefix and a digit.
+fn underscore_ok(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let mut saw = b'^';
+    let mut i = 0;
+    let mut hex = false;
+    if s.len() >= 2 && s[0] == b'0' && matches!(s[1].to_ascii_lowercase(), b'b' | b'o' | b'x') {
+        i = 2;
+        saw = b'0';
+        hex = s[1].eq_ignore_ascii_case(&b'x');
+    }
+    for &c in &s[i..] {
+        if c.is_ascii_digit() || hex && c.is_ascii_hexdigit() {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else if saw == b'_' {
+            return false;
+        } else {
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
+/// Go's `strconv.ParseFloat(s, 64)`: decimal and hexadecimal forms with
+/// digit-separating underscores, `inf`/`infinity` with an optional sign,
+/// `nan` without one; out-of-range values are errors, as in Go.
 pub fn parse_float(s: &str) -> Option<f64> {
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -167,9 +197,15 @@ pub fn parse_float(s: &str) -> Option<f64> {
         _ => (false, s),
     };
     let lower = body.to_ascii_lowercase();
+    if lower == "nan" {
+        return (body.len() == s.len()).then_some(f64::NAN);
+    }
+    if lower.contains('_') && !underscore_ok(s) {
+        return None;
+    }
+    let lower = lower.replace('_', "");
     let magnitude = match lower.as_str() {
         "inf" | "infinity" => f64::INFINITY,
-        "nan" => f64::NAN,
         _ if lower.starts_with("0x") => parse_hex_float(&lower[2..])?,
         _ => {
             let valid = !lower.is_empty()
@@ -190,23 +226,75 @@ pub fn parse_float(s: &str) -> Option<f64> {
     Some(if neg { -magnitude } else { magnitude })
 }
 
+/// A hexadecimal float's mantissa (after `0x`) and binary exponent, rounded
+/// once to the nearest double as Go does.
 fn parse_hex_float(s: &str) -> Option<f64> {
     let (mantissa, exp) = s.split_once('p')?;
-    let exp: i32 = exp.parse().ok()?;
+    let mut exp: i64 = exp.parse().ok()?;
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if int_part.is_empty() && frac_part.is_empty() {
         return None;
     }
-    let mut v = 0f64;
-    for c in int_part.chars() {
-        v = v * 16.0 + f64::from(c.to_digit(16)?);
+    // Up to 30 hex digits exactly; later non-zero digits set a sticky bit.
+    let mut bits: u128 = 0;
+    let mut sticky = false;
+    let mut kept = 0;
+    for (i, c) in int_part.chars().chain(frac_part.chars()).enumerate() {
+        let d = u128::from(c.to_digit(16)?);
+        if kept < 30 {
+            bits = bits * 16 + d;
+            kept += 1;
+            if i >= int_part.len() {
+                exp -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if i < int_part.len() {
+                exp += 4;
+            }
+        }
     }
-    let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        v += f64::from(c.to_digit(16)?) * scale;
-        scale /= 16.0;
+    if bits == 0 {
+        return Some(0.0);
     }
-    let r = v * 2f64.powi(exp);
+    // Normalise to 64 significant bits plus sticky, then round to 53.
+    let shift = 128 - bits.leading_zeros() as i64 - 64;
+    if shift > 0 {
+        let lost = bits & ((1u128 << shift) - 1);
+        sticky |= lost != 0;
+        bits >>= shift;
+        exp += shift;
+    }
+    let mut m = bits as u64 | u64::from(sticky);
+    let e2 = exp + 63 - i64::from(m.leading_zeros());
+    // Subnormals keep fewer bits.
+    let keep = if e2 < -1022 { 53 - (-1022 - e2) } else { 53 };
+    if keep <= 0 {
+        return Some(0.0);
+    }
+    let width = 64 - i64::from(m.leading_zeros());
+    let drop = width - keep;
+    if drop > 0 {
+        let half = 1u64 << (drop - 1);
+        let rest = m & ((1u64 << drop) - 1);
+        m >>= drop;
+        exp += drop;
+        if rest > half || (rest == half && m & 1 == 1) {
+            m += 1;
+        }
+    }
+    // Scale by 2^exp in steps that stay exact (the bits are already rounded).
+    let mut r = m as f64;
+    let mut e = exp.clamp(-2200, 2200);
+    while e > 1000 {
+        r *= 2f64.powi(1000);
+        e -= 1000;
+    }
+    while e < -1000 {
+        r *= 2f64.powi(-1000);
+        e += 1000;
+    }
+    r *= 2f64.powi(e as i32);
     r.is_finite().then_some(r)
 }
 
@@ -278,6 +366,18 @@ mod tests {
         assert_eq!(parse_float("1e400"), None);
         assert_eq!(parse_float("0x1p-2"), Some(0.25));
         assert_eq!(parse_float("-Inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float("1_000"), Some(1000.0));
+        assert_eq!(parse_float("1e1_0"), Some(1e10));
+        assert_eq!(parse_float("0x1_0p0"), Some(16.0));
+        for bad in [
+            "1__0", "_1", "1_", "1_.5", "-nan", "+NaN", "infin", "0x1", ".",
+        ] {
+            assert_eq!(parse_float(bad), None, "{bad}");
+        }
+        assert!(parse_float("NaN").is_some_and(f64::is_nan));
+        assert_eq!(parse_float("0x1.fffffffffffff8p0"), Some(2.0));
+        assert_eq!(parse_float("0x1p-1074"), Some(f64::from_bits(1)));
+        assert_eq!(parse_float("0x1p1024"), None);
         assert_eq!(format_g(1.5), "1.5");
         assert_eq!(format_g(1e21), "1e+21");
         assert_eq!(format_g(123456.0), "123456");

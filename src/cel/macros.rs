@@ -17,6 +17,9 @@ use std::sync::OnceLock;
 /// The accumulator variable of macro-generated comprehensions.
 pub const ACCUMULATOR: &str = "@result";
 
+/// cel-go's earlier accumulator name, still refused as an iteration variable.
+const LEGACY_ACCUMULATOR: &str = "__result__";
+
 /// Name of the map-building helper function of `transformMap(Entry)`.
 pub const MAP_INSERT: &str = "cel.@mapInsert";
 
@@ -137,6 +140,15 @@ fn expand(
     }
     let var1 = iter_var(h, &args[0])?;
     let var2 = iter_var(h, &args[1])?;
+    // cel-go's extractIterVars, in its order.
+    if var1 == var2 {
+        return Err(h.new_error(args[1].id, format!("duplicate variable name: {var1}")));
+    }
+    for (var, arg) in [(&var1, &args[0]), (&var2, &args[1])] {
+        if var == ACCUMULATOR || var == LEGACY_ACCUMULATOR {
+            return Err(h.new_error(arg.id, "iteration variable overwrites accumulator variable"));
+        }
+    }
     let mut rest: Vec<IdedExpr> = args.drain(2..).collect();
     args.clear();
     let Some(range) = target.take() else {

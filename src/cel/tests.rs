@@ -51,7 +51,17 @@ fn kube_error(expression: &str, err: &CompileError) -> String {
 
 #[test]
 fn compile_jsonl_matches_kube_apiserver() {
-    let rows = jsonl("cel/compile.jsonl");
+    compile_outcomes_match("cel/compile.jsonl");
+}
+
+#[test]
+fn library_compile_jsonl_matches_kube_apiserver() {
+    compile_outcomes_match("cel/library-compile.jsonl");
+}
+
+/// Every row of `file` compiles, or fails with kube-apiserver's error.
+fn compile_outcomes_match(file: &str) {
+    let rows = jsonl(file);
     let mut failures = Vec::new();
     for row in &rows {
         let id = row["id"].as_str().unwrap_or_default();
@@ -79,7 +89,7 @@ fn compile_jsonl_matches_kube_apiserver() {
         }
     }
     eprintln!(
-        "compile.jsonl: {}/{} match kube-apiserver",
+        "{file}: {}/{} match kube-apiserver",
         rows.len() - failures.len(),
         rows.len()
     );
