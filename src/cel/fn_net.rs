@@ -287,11 +287,8 @@ impl Cidr {
         } else {
             (1u128 << w) - 1
         };
-        let host = if keep == w {
-            0
-        } else {
-            (1u128 << (w - keep)) - 1
-        };
+        // All ones below the prefix; a /0 prefix of IPv6 keeps nothing.
+        let host = 1u128.checked_shl(w - keep).map_or(u128::MAX, |bit| bit - 1);
         Cidr {
             addr: from_u128(v & full & !host, w),
             bits: self.bits,

@@ -50,6 +50,8 @@ mod eval_tests;
 #[cfg(test)]
 mod eval_unit_tests;
 #[cfg(test)]
+mod library_tables;
+#[cfg(test)]
 mod tests;
 
 pub use compile::{CompileError, CompiledCondition, compile_match_condition};
