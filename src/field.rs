@@ -3,10 +3,16 @@
 //! `authorizers[0].timeout: Required value`,
 //! `authorizers[1].name: Duplicate value: "rbac"`,
 //! `authorizers[0].type: Unsupported value: "Foo": supported values: "ABAC", "AlwaysAllow"`.
+//!
+//! The bad value is printed as apimachinery's `Error.ErrorBody` prints it: a Go `string` with
+//! `%q`; `int64`, `int32`, floats and `bool` with `%v`; anything else (structs, pointers, slices,
+//! maps, named string types) as `json.Marshal` of the value. Go falls back to `String()` and then
+//! `%#v` only when marshalling fails, which no value reported here can make it do, so there is no
+//! way to print Go syntax.
 
 use std::fmt;
 
-use crate::go::{json_strings, quote};
+use crate::go::{GoJson, json_strings, quote};
 
 /// The kind of a field error, printed as its Kubernetes text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,19 +47,20 @@ impl FieldErrorType {
     }
 }
 
-/// The offending value, printed as Go's field errors print it.
+/// The offending value, printed as Go's field errors print it (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BadValue {
     /// No value shown.
     Omit,
-    /// A string, printed with Go `%q`.
+    /// A Go `string`, printed with `%q`.
     Str(String),
-    /// An integer, printed plainly.
+    /// An integer, printed plainly (`%v` of `int64`/`int32`, `json.Marshal` of `int`: the same).
     Int(i64),
     /// A Go `[]string`, printed as JSON; `None` is a nil slice (`null`).
     List(Option<Vec<String>>),
-    /// Printed verbatim (Go's `%#v` of a struct, for example).
-    Raw(String),
+    /// Any other value (a struct, a pointer to one, a map), printed as `json.Marshal` prints it:
+    /// an internal API struct without `json` tags gives `{"Type":"Foo","KubeConfigFile":null}`.
+    Json(GoJson),
 }
 
 /// One validation error at a field path.
@@ -173,7 +180,7 @@ impl fmt::Display for FieldError {
                 BadValue::Str(s) => write!(f, ": {}", quote(s))?,
                 BadValue::Int(i) => write!(f, ": {i}")?,
                 BadValue::List(values) => write!(f, ": {}", json_strings(values.as_deref()))?,
-                BadValue::Raw(s) => write!(f, ": {s}")?,
+                BadValue::Json(value) => write!(f, ": {value}")?,
             }
         }
         if !self.detail.is_empty() {
@@ -217,6 +224,55 @@ mod tests {
                 "m: Too many: 65: must have at most 64 items",
             ),
             (FieldError::internal("e", "boom"), "e: Internal error: boom"),
+        ];
+        for (error, want) in cases {
+            assert_eq!(error.to_string(), want);
+        }
+    }
+
+    /// Struct-valued bad values are `json.Marshal` output, never Go syntax: Go's escaping of
+    /// strings inside JSON (`\u003c`, `\u0001`) differs from `%q` (`<`, `\x01`).
+    #[test]
+    fn struct_values_print_as_json() {
+        let connection = |kind: &str, file: Option<&str>| {
+            BadValue::Json(GoJson::Object(vec![
+                ("Type".into(), GoJson::Str(kind.into())),
+                ("KubeConfigFile".into(), GoJson::opt_str(file)),
+            ]))
+        };
+        let supported = ["InClusterConfig", "KubeConfigFile"];
+        let cases = [
+            (
+                FieldError::not_supported("c.type", connection("Service", None), &supported),
+                r#"c.type: Unsupported value: {"Type":"Service","KubeConfigFile":null}: supported values: "InClusterConfig", "KubeConfigFile""#,
+            ),
+            (
+                FieldError::not_supported(
+                    "c.type",
+                    connection("<a>\u{1}", Some("/k&c")),
+                    &supported,
+                ),
+                r#"c.type: Unsupported value: {"Type":"\u003ca\u003e\u0001","KubeConfigFile":"/k\u0026c"}: supported values: "InClusterConfig", "KubeConfigFile""#,
+            ),
+            (
+                FieldError::invalid_value(
+                    "spec.nonResourceAttributes",
+                    BadValue::Json(GoJson::Object(vec![
+                        ("Path".into(), GoJson::Str("/é".into())),
+                        ("Verb".into(), GoJson::Str("get".into())),
+                    ])),
+                    "cannot be specified in combination with resourceAttributes",
+                ),
+                r#"spec.nonResourceAttributes: Invalid value: {"Path":"/é","Verb":"get"}: cannot be specified in combination with resourceAttributes"#,
+            ),
+            (
+                FieldError::invalid_value("values", BadValue::List(None), "empty"),
+                "values: Invalid value: null: empty",
+            ),
+            (
+                FieldError::invalid("name", "<a>\u{1}", "bad"),
+                r#"name: Invalid value: "<a>\x01": bad"#,
+            ),
         ];
         for (error, want) in cases {
             assert_eq!(error.to_string(), want);

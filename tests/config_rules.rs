@@ -285,7 +285,15 @@ fn validation_rules() {
             name: "connectionInfo type unknown",
             yaml: wh(&["connectionInfo: {type: Foo}"]),
             errors: vec![s(
-                r#"authorizers[0].connectionInfo.type: Unsupported value: api.WebhookConnectionInfo{Type:"Foo", KubeConfigFile:(*string)(nil)}: supported values: "InClusterConfig", "KubeConfigFile""#,
+                r#"authorizers[0].connectionInfo.type: Unsupported value: {"Type":"Foo","KubeConfigFile":null}: supported values: "InClusterConfig", "KubeConfigFile""#,
+            )],
+        },
+        Case {
+            // The bad value is the whole internal struct, printed as json.Marshal prints it.
+            name: "connectionInfo type unknown with a file",
+            yaml: wh(&["connectionInfo: {type: Service, kubeConfigFile: '/etc/<a>&b'}"]),
+            errors: vec![s(
+                r#"authorizers[0].connectionInfo.type: Unsupported value: {"Type":"Service","KubeConfigFile":"/etc/\u003ca\u003e\u0026b"}: supported values: "InClusterConfig", "KubeConfigFile""#,
             )],
         },
         Case {

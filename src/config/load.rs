@@ -1,11 +1,11 @@
-//! Decoding a configuration file: YAML or JSON, strictly (an unknown or duplicated field is an
-//! error), with the envelope checks and defaults of `pkg/apis/apiserver/load`.
+//! Loading a configuration file: YAML or JSON decoded strictly and with Go's types (module
+//! `decode`), with the envelope checks and defaults of `pkg/apis/apiserver/load`.
 
-use serde::Deserialize;
 use thiserror::Error;
 
+use super::decode as document;
 use super::types::{API_VERSIONS, AuthorizationConfiguration};
-use crate::go::Duration;
+use crate::go::{Duration, quote};
 
 /// Why a configuration file could not be decoded.
 #[derive(Debug, Error)]
@@ -19,71 +19,98 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// `apiVersion` is absent.
-    #[error("failed to load AuthorizationConfiguration from file: Object 'apiVersion' is missing")]
-    MissingApiVersion,
-    /// `kind` is absent.
-    #[error("failed to load AuthorizationConfiguration from file: Object 'Kind' is missing")]
-    MissingKind,
-    /// The apiVersion/kind pair is not an AuthorizationConfiguration.
+    /// `apiVersion` is absent (or names no version); Go quotes the whole file.
     #[error(
-        "failed to load AuthorizationConfiguration from file: no kind `{kind}` is registered for version `{api_version}` (expected kind AuthorizationConfiguration in {})",
-        API_VERSIONS.join(", ")
+        "failed to load AuthorizationConfiguration from file: Object 'apiVersion' is missing in '{data}'"
+    )]
+    MissingApiVersion {
+        /// The file's text.
+        data: String,
+    },
+    /// `kind` is absent; Go quotes the whole file.
+    #[error(
+        "failed to load AuthorizationConfiguration from file: Object 'Kind' is missing in '{data}'"
+    )]
+    MissingKind {
+        /// The file's text.
+        data: String,
+    },
+    /// The group/version and kind are not those of an AuthorizationConfiguration (the scheme
+    /// name is where kube-apiserver's loader creates its scheme).
+    #[error(
+        "failed to load AuthorizationConfiguration from file: no kind {} is registered for version {} in scheme \"pkg/apis/apiserver/load/load.go:32\"",
+        quote(.kind),
+        quote(.group_version)
     )]
     UnknownKind {
         /// The kind found.
         kind: String,
-        /// The apiVersion found.
-        api_version: String,
+        /// The group/version found, as Go prints a `GroupVersion`.
+        group_version: String,
     },
-    /// Syntax errors, unknown or duplicated fields, unparsable durations.
+    /// Syntax errors, values of the wrong type, unknown or duplicated fields, unparsable
+    /// durations; the text is kube-apiserver's
+    /// (`json: cannot unmarshal string into Go struct field ... of type bool`).
     #[error("failed to load AuthorizationConfiguration from file: {0}")]
     Decode(String),
 }
 
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "apiVersion", default)]
-    api_version: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-/// Decodes `data` (YAML or JSON) and applies defaults. Empty data gives an empty configuration,
-/// which validation then rejects.
+/// Decodes `data` (YAML or JSON) as kube-apiserver's strict codec does (module `decode`)
+/// and applies defaults. Empty data gives an empty configuration, which validation then rejects.
 pub fn decode(data: &[u8]) -> Result<AuthorizationConfiguration, LoadError> {
     let text = std::str::from_utf8(data)
         .map_err(|e| LoadError::Decode(format!("file is not UTF-8: {e}")))?;
     if text.trim().is_empty() {
         return Ok(AuthorizationConfiguration::default());
     }
-    let envelope: Envelope = parse(text)?;
-    let api_version = envelope
-        .api_version
-        .filter(|v| !v.is_empty())
-        .ok_or(LoadError::MissingApiVersion)?;
-    let kind = envelope
-        .kind
-        .filter(|k| !k.is_empty())
-        .ok_or(LoadError::MissingKind)?;
-    if kind != "AuthorizationConfiguration" || !API_VERSIONS.contains(&api_version.as_str()) {
-        return Err(LoadError::UnknownKind { kind, api_version });
+    let document = document::parse(text).map_err(LoadError::Decode)?;
+    let meta = document::interpret(&document.value).map_err(LoadError::Decode)?;
+    // The serializer parses the group/version, then checks the kind, then the version.
+    let (group, version) = parse_group_version(&meta.api_version)?;
+    if meta.kind.is_empty() {
+        return Err(LoadError::MissingKind {
+            data: text.to_owned(),
+        });
     }
-    let mut config: AuthorizationConfiguration = parse(text)?;
+    if version.is_empty() {
+        return Err(LoadError::MissingApiVersion {
+            data: text.to_owned(),
+        });
+    }
+    let package = match API_VERSIONS.iter().position(|v| *v == meta.api_version) {
+        Some(i) if meta.kind == "AuthorizationConfiguration" => PACKAGES[i],
+        _ => {
+            return Err(LoadError::UnknownKind {
+                kind: meta.kind,
+                group_version: if group.is_empty() {
+                    version.to_owned()
+                } else {
+                    format!("{group}/{version}")
+                },
+            });
+        }
+    };
+    let mut config = document::decode_strict(&document, package).map_err(LoadError::Decode)?;
     apply_defaults(&mut config);
     Ok(config)
 }
 
-/// JSON when it looks like JSON, YAML otherwise; both strict about duplicates.
-fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, LoadError> {
-    if text.trim_start().starts_with('{') {
-        serde_json::from_str(text)
-            .map_err(|e| LoadError::Decode(format!("strict decoding error: {e}")))
-    } else {
-        serde_saphyr::from_str(text)
-            .map_err(|e| LoadError::Decode(format!("strict decoding error: {e}")))
+/// `schema.ParseGroupVersion`: `group/version`, a bare version, or nothing (`""` and `"/"`).
+fn parse_group_version(api_version: &str) -> Result<(&str, &str), LoadError> {
+    if api_version.is_empty() || api_version == "/" {
+        return Ok(("", ""));
+    }
+    match api_version.split_once('/') {
+        None => Ok(("", api_version)),
+        Some((group, version)) if !version.contains('/') => Ok((group, version)),
+        Some(_) => Err(LoadError::Decode(format!(
+            "unexpected GroupVersion string: {api_version}"
+        ))),
     }
 }
+
+/// The Go package of each of [`API_VERSIONS`], as Go type names in errors show it.
+const PACKAGES: [&str; 3] = ["v1alpha1", "v1beta1", "v1"];
 
 /// `SetDefaults_WebhookConfiguration`: a zero or absent TTL becomes 5m / 30s, absent cache flags
 /// become true. Nothing else is defaulted.
@@ -136,34 +163,44 @@ mod tests {
 
     #[test]
     fn rejects_bad_envelopes_and_fields() {
-        let cases: [(&str, &str); 8] = [
+        let cases: [(&str, &str); 11] = [
             (
                 "kind: AuthorizationConfiguration\n",
-                "'apiVersion' is missing",
+                "Object 'apiVersion' is missing in 'kind: AuthorizationConfiguration\n'",
             ),
             (
                 "apiVersion: apiserver.config.k8s.io/v1\n",
-                "'Kind' is missing",
+                "Object 'Kind' is missing in 'apiVersion: apiserver.config.k8s.io/v1\n'",
+            ),
+            // Kind is checked before the version.
+            ("foo: 1\n", "Object 'Kind' is missing"),
+            (
+                "apiVersion: apiserver.config.k8s.io/\nkind: AuthorizationConfiguration\n",
+                "Object 'apiVersion' is missing",
+            ),
+            (
+                "apiVersion: a/b/c\nkind: AuthorizationConfiguration\n",
+                "from file: unexpected GroupVersion string: a/b/c",
             ),
             (
                 "apiVersion: apiserver.config.k8s.io/v2\nkind: AuthorizationConfiguration\n",
-                "no kind `AuthorizationConfiguration` is registered for version `apiserver.config.k8s.io/v2`",
+                r#"no kind "AuthorizationConfiguration" is registered for version "apiserver.config.k8s.io/v2" in scheme "pkg/apis/apiserver/load/load.go:32""#,
             ),
             (
                 "apiVersion: other.io/v1\nkind: AuthorizationConfiguration\n",
-                "registered for version `other.io/v1`",
+                r#"registered for version "other.io/v1""#,
             ),
             (
                 "apiVersion: apiserver.config.k8s.io/v1\nkind: Foo\n",
-                "no kind `Foo`",
+                r#"no kind "Foo""#,
             ),
             (
                 "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorzers: []\n",
-                "unknown field `authorzers`",
+                r#"strict decoding error: unknown field "authorzers""#,
             ),
             (
                 "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers: []\nauthorizers: []\n",
-                "duplicate",
+                "strict decoding error: yaml: unmarshal errors:\n  line 4: key \"authorizers\" already set in map",
             ),
             (
                 "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n- type: Webhook\n  webhook: {timeout: 3 seconds}\n",
@@ -179,7 +216,7 @@ mod tests {
             decode(json)
                 .unwrap_err()
                 .to_string()
-                .contains("unknown field `mode`")
+                .contains(r#"strict decoding error: unknown field "authorizers[0].mode""#)
         );
     }
 }

@@ -5,6 +5,7 @@
 //! [`load`] runs the whole sequence kube-apiserver runs at start-up and reports every problem at
 //! once, one per line.
 
+mod decode;
 mod kubeconfig;
 mod load;
 mod types;

@@ -11,7 +11,7 @@ use regex::Regex;
 use super::types::{AuthorizationConfiguration, WebhookConfiguration};
 use crate::cel::{CompileError, CompiledCondition, compile_match_condition};
 use crate::field::{BadValue, FieldError};
-use crate::go::{Duration, quote};
+use crate::go::{Duration, GoJson};
 
 /// Types kube-apiserver knows (`modes.AuthorizationModeChoices`), sorted as its messages list them.
 pub const KNOWN_TYPES: [&str; 6] = [
@@ -395,16 +395,17 @@ fn validate_connection(
                 Ok(_) => return Some(Connection::KubeConfigFile(PathBuf::from(file))),
             },
         },
+        // Upstream reports the whole internal `api.WebhookConnectionInfo`, a struct without
+        // `json` tags, which a field error prints as `json.Marshal` gives it.
         other => errors.push(FieldError::not_supported(
             format!("{path}.connectionInfo.type"),
-            BadValue::Raw(format!(
-                "api.WebhookConnectionInfo{{Type:{}, KubeConfigFile:{}}}",
-                quote(other),
-                match &info.kube_config_file {
-                    Some(file) => format!("&{}", quote(file)),
-                    None => "(*string)(nil)".to_owned(),
-                }
-            )),
+            BadValue::Json(GoJson::Object(vec![
+                ("Type".to_owned(), GoJson::Str(other.to_owned())),
+                (
+                    "KubeConfigFile".to_owned(),
+                    GoJson::opt_str(info.kube_config_file.as_deref()),
+                ),
+            ])),
             &["InClusterConfig", "KubeConfigFile"],
         )),
     }

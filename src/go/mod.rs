@@ -1,6 +1,6 @@
 //! Go-compatible text formats that Kubernetes prints and that authz-chain must reproduce byte for
-//! byte: `strconv.Quote` (`%q`), `time.Duration` parsing and printing, and the apimachinery error
-//! aggregate.
+//! byte: `strconv.Quote` (`%q`), `time.Duration` parsing and printing, `json.Marshal` of strings
+//! and of the values field errors show, and the apimachinery error aggregate.
 
 mod aggregate;
 mod duration;
@@ -9,5 +9,5 @@ mod quote;
 
 pub use aggregate::format_aggregate;
 pub use duration::{Duration, DurationError};
-pub use json::{json_string, json_strings, write_json_string};
+pub use json::{GoJson, json_string, json_strings, write_json_string};
 pub use quote::{quote, write_quoted};

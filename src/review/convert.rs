@@ -7,7 +7,7 @@ use crate::api::sar::{self, SubjectAccessReview, SubjectAccessReviewSpec};
 use crate::authz::selector::{self, SelectorInput};
 use crate::authz::{Attributes, NonResourceAttributes, Request, ResourceAttributes, UserInfo};
 use crate::field::{BadValue, FieldError, FieldErrorType};
-use crate::go::quote;
+use crate::go::GoJson;
 
 /// A decoded SubjectAccessReview and its version.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,9 +51,9 @@ pub fn to_request(review: &Review) -> Result<Request, ReviewError> {
         errors.push(FieldError {
             path: "metadata".into(),
             kind: FieldErrorType::Invalid,
-            value: BadValue::Raw(
-                serde_json::Value::Object(review.object.metadata.clone()).to_string(),
-            ),
+            value: BadValue::Json(go_json(&serde_json::Value::Object(
+                review.object.metadata.clone(),
+            ))),
             detail: "must be empty".into(),
         });
     }
@@ -126,6 +126,23 @@ fn selector_input(attributes: &sar::SelectorAttributes) -> SelectorInput {
     }
 }
 
+/// The metadata as received, in `json.Marshal`'s encoding (keys in the order `serde_json` keeps
+/// them). Upstream marshals `metav1.ObjectMeta` in its field order; that order is not modelled.
+fn go_json(value: &serde_json::Value) -> GoJson {
+    match value {
+        serde_json::Value::Null => GoJson::Null,
+        serde_json::Value::Bool(b) => GoJson::Bool(*b),
+        serde_json::Value::Number(n) => GoJson::Number(n.to_string()),
+        serde_json::Value::String(s) => GoJson::Str(s.clone()),
+        serde_json::Value::Array(items) => GoJson::Array(items.iter().map(go_json).collect()),
+        serde_json::Value::Object(map) => GoJson::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), go_json(value)))
+                .collect(),
+        ),
+    }
+}
+
 /// `ValidateSubjectAccessReviewSpec`.
 fn validate_spec(spec: &SubjectAccessReviewSpec, groups: &[String]) -> Vec<FieldError> {
     let mut errors = Vec::new();
@@ -133,11 +150,12 @@ fn validate_spec(spec: &SubjectAccessReviewSpec, groups: &[String]) -> Vec<Field
         (Some(_), Some(n)) => errors.push(FieldError {
             path: "spec.nonResourceAttributes".into(),
             kind: FieldErrorType::Invalid,
-            value: BadValue::Raw(format!(
-                "authorization.NonResourceAttributes{{Path:{}, Verb:{}}}",
-                quote(&n.path),
-                quote(&n.verb)
-            )),
+            // `json.Marshal` of the internal `*authorization.NonResourceAttributes`, a struct
+            // without `json` tags, so its Go field names.
+            value: BadValue::Json(GoJson::Object(vec![
+                ("Path".into(), GoJson::Str(n.path.clone())),
+                ("Verb".into(), GoJson::Str(n.verb.clone())),
+            ])),
             detail: "cannot be specified in combination with resourceAttributes".into(),
         }),
         (None, None) => errors.push(FieldError::invalid(
