@@ -71,6 +71,11 @@ fn last_index_of(s: &str, sub: &str, offset: Option<i64>) -> Result<i64, Error> 
     if sub.is_empty() {
         return Ok(offset.unwrap_or(runes.len() as i64));
     }
+    // cel-go: without an offset, a needle longer (in bytes) than the string
+    // is simply not found.
+    if offset.is_none() && s.len() < sub.len() {
+        return Ok(-1);
+    }
     let offset = offset.unwrap_or(runes.len() as i64 - 1);
     let subr: Vec<char> = sub.chars().collect();
     if offset < 0 {

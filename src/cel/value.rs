@@ -328,6 +328,8 @@ pub(crate) fn key_equals(stored: &Value<'_>, probe: &Value<'_>) -> bool {
     match (stored, probe) {
         (Value::String(a), Value::String(b)) => a.as_str() == b.as_str(),
         (Value::Bool(a), Value::Bool(b)) => a == b,
+        // cel-go finds a null key of a literal map (a Go map lookup).
+        (Value::Null, Value::Null) => true,
         (
             Value::Int(_) | Value::Uint(_) | Value::Double(_),
             Value::Int(_) | Value::Uint(_) | Value::Double(_),
