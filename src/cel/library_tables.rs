@@ -67,7 +67,10 @@ fn strings_extension() {
             "'alice'.indexOf('a', -1) == 0",
             Error("index out of range: -1"),
         ),
-        ("''.lastIndexOf('a') == -1 && 'ab'.lastIndexOf('abc') == -1", True),
+        (
+            "''.lastIndexOf('a') == -1 && 'ab'.lastIndexOf('abc') == -1",
+            True,
+        ),
         ("'é'.lastIndexOf('ab') == -1", True),
         (
             "'jürgen'.indexOf('g') == 3 && 'jürgen'.lastIndexOf('e') == 4",

@@ -146,8 +146,8 @@ fn homogeneous(e: &IdedExpr, checked: &Checked, exempt: bool, issues: &mut Vec<I
     }
     // cel-go's inExemptFunction: a literal anywhere below a `format` call
     // is exempt, whatever lies between.
-    let child_exempt = exempt
-        || matches!(&e.expr, Expr::Call(_)) && function_name(e, checked) == Some("format");
+    let child_exempt =
+        exempt || matches!(&e.expr, Expr::Call(_)) && function_name(e, checked) == Some("format");
     for child in children(e, checked) {
         homogeneous(child, checked, child_exempt, issues);
     }
