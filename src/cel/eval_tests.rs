@@ -214,6 +214,20 @@ fn outcomes_match(file: &str) {
     );
 }
 
+/// The request the unit tables evaluate on: alice (uid 42, groups
+/// `system:authenticated` and `dev`, extra `team: [a, b]`) getting in
+/// namespace `default`.
+pub(super) fn alice() -> Owned {
+    attrs(
+        "alice",
+        "42",
+        &["system:authenticated", "dev"],
+        &[("team", &["a", "b"])],
+        Some("default"),
+        "get",
+    )
+}
+
 pub(super) fn attrs(
     user: &str,
     uid: &str,

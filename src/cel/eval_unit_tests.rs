@@ -2,20 +2,12 @@
 //! heterogeneous equality, optionals, comprehensions, the libraries, and the
 //! cost model.
 
-use super::eval_tests::attrs;
+use super::eval_tests::{alice, attrs};
 use super::{EvalError, compile_match_condition};
 
 fn eval(expr: &str) -> Result<bool, EvalError> {
     let cond = compile_match_condition(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
-    let req = attrs(
-        "alice",
-        "42",
-        &["system:authenticated", "dev"],
-        &[("team", &["a", "b"])],
-        Some("default"),
-        "get",
-    );
-    req.with_view(|v| cond.evaluate(v))
+    alice().with_view(|v| cond.evaluate(v))
 }
 
 #[test]

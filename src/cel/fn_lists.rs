@@ -163,7 +163,7 @@ fn sorted<'a>(items: &[Value<'a>], keys: &[Value<'a>]) -> Result<Vec<Value<'a>>,
     let kind = first.type_name();
     let mut mixed = false;
     let mut idx: Vec<usize> = (0..items.len()).collect();
-    super::gosort::sort_slice(&mut idx, |&i, &j| {
+    crate::go::sort_slice(&mut idx, |&i, &j| {
         let (a, b) = (&keys[i], &keys[j]);
         if a.type_name() != kind || b.type_name() != kind {
             mixed = true;

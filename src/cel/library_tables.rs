@@ -6,7 +6,7 @@
 //! values, code points, NaN and infinities, overflow, mixed types, which
 //! argument fails and with what message.
 
-use super::eval_tests::attrs;
+use super::eval_tests::alice;
 use super::{EvalError, compile_match_condition};
 
 /// What an expression gives.
@@ -21,14 +21,7 @@ enum Want {
 use Want::*;
 
 fn check(table: &[(&str, Want)]) {
-    let req = attrs(
-        "alice",
-        "42",
-        &["system:authenticated", "dev"],
-        &[("team", &["a", "b"])],
-        Some("default"),
-        "get",
-    );
+    let req = alice();
     let mut failures = Vec::new();
     for (expr, want) in table {
         let got = match compile_match_condition(expr) {

@@ -31,7 +31,6 @@ mod fn_url;
 mod fold;
 mod golang;
 mod goregex;
-mod gosort;
 mod macros;
 mod matcher;
 mod overload;

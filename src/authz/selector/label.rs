@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::err::SelectorError;
-use super::gosort::go_sort;
 use super::label_lexer::{Lexer, ScannedItem, Token};
 use super::validation::{is_qualified_name, is_valid_label_value};
 use crate::field::{BadValue, FieldError};
+use crate::go::sort_slice;
 
 /// A label selector operator (`selection.Operator` as used by `labels`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -200,7 +200,7 @@ pub fn parse_label_selector(selector: &str) -> Result<Vec<LabelRequirement>, Sel
         position: 0,
     };
     let mut requirements = parser.parse()?;
-    go_sort(&mut requirements, |a, b| a.key < b.key);
+    sort_slice(&mut requirements, |a, b| a.key < b.key);
     Ok(requirements)
 }
 

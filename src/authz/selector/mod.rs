@@ -15,7 +15,6 @@
 
 pub mod err;
 pub mod field;
-mod gosort;
 pub mod label;
 mod label_lexer;
 pub mod sar;

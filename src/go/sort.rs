@@ -1,42 +1,34 @@
-//! Go's `sort.Sort` (pattern-defeating quicksort, Go ≥ 1.19), reproduced so
-//! that requirements with equal keys end up in the same order as in
-//! kube-apiserver. `sort.Sort` is not stable: slices of at most 12 elements are
-//! insertion-sorted (stable), longer ones may reorder equal elements.
+//! Go's `sort.Sort` and `sort.Slice` (one algorithm since Go 1.19):
+//! pattern-defeating quicksort with insertion sort for short runs and
+//! heapsort as the fallback, step for step as Go's `sort/zsortfunc.go` runs
+//! it. It is not stable: the order it leaves equal elements in, and elements
+//! a comparator cannot order (NaN), is part of what kube-apiserver returns
+//! (label selector requirements, CEL's `sort()`), so only the same algorithm
+//! gives the same answer.
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Go's `sort.Slice(data, less)` (and `sort.Sort` with that `Less`).
+pub fn sort_slice<T>(data: &mut [T], less: impl FnMut(&T, &T) -> bool) {
+    let n = data.len();
+    let limit = usize::BITS - n.leading_zeros();
+    let mut s = Sorter { data, less };
+    s.pdqsort(0, n, limit);
+}
+
+#[derive(Clone, Copy, PartialEq)]
 enum Hint {
     Unknown,
     Increasing,
     Decreasing,
 }
 
-struct Sorter<'a, T, F: Fn(&T, &T) -> bool> {
-    data: &'a mut [T],
-    less_fn: F,
+struct Sorter<'d, T, F> {
+    data: &'d mut [T],
+    less: F,
 }
 
-/// Sorts `data` exactly as Go's `sort.Sort` would with the given `Less`.
-pub(super) fn go_sort<T, F: Fn(&T, &T) -> bool>(data: &mut [T], less: F) {
-    let n = data.len();
-    if n <= 1 {
-        return;
-    }
-    let limit = bits_len(n);
-    let mut s = Sorter {
-        data,
-        less_fn: less,
-    };
-    s.pdqsort(0, n, limit);
-}
-
-/// Go's `bits.Len(uint(x))`.
-fn bits_len(x: usize) -> usize {
-    (usize::BITS - x.leading_zeros()) as usize
-}
-
-impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
-    fn less(&self, i: usize, j: usize) -> bool {
-        (self.less_fn)(&self.data[i], &self.data[j])
+impl<T, F: FnMut(&T, &T) -> bool> Sorter<'_, T, F> {
+    fn less(&mut self, i: usize, j: usize) -> bool {
+        (self.less)(&self.data[i], &self.data[j])
     }
 
     fn swap(&mut self, i: usize, j: usize) {
@@ -58,7 +50,7 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         loop {
             let mut child = 2 * root + 1;
             if child >= hi {
-                break;
+                return;
             }
             if child + 1 < hi && self.less(first + child, first + child + 1) {
                 child += 1;
@@ -72,9 +64,8 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
     }
 
     fn heap_sort(&mut self, a: usize, b: usize) {
-        let first = a;
-        let hi = b - a;
-        for i in (0..=(hi - 1) / 2).rev() {
+        let (first, hi) = (a, b - a);
+        for i in (0..=(hi.saturating_sub(1)) / 2).rev() {
             self.sift_down(i, hi, first);
         }
         for i in (0..hi).rev() {
@@ -83,10 +74,9 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         }
     }
 
-    fn pdqsort(&mut self, mut a: usize, mut b: usize, mut limit: usize) {
+    fn pdqsort(&mut self, mut a: usize, mut b: usize, mut limit: u32) {
         const MAX_INSERTION: usize = 12;
-        let mut was_balanced = true;
-        let mut was_partitioned = true;
+        let (mut was_balanced, mut was_partitioned) = (true, true);
         loop {
             let length = b - a;
             if length <= MAX_INSERTION {
@@ -118,16 +108,16 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
                 a = self.partition_equal(a, b, pivot);
                 continue;
             }
-            let (mid, already_partitioned) = self.partition(a, b, pivot);
-            was_partitioned = already_partitioned;
-            let (left_len, right_len) = (mid - a, b - mid);
-            let balance_threshold = length / 8;
-            if left_len < right_len {
-                was_balanced = left_len >= balance_threshold;
+            let (mid, already) = self.partition(a, b, pivot);
+            was_partitioned = already;
+            let (left, right) = (mid - a, b - mid);
+            let threshold = length / 8;
+            if left < right {
+                was_balanced = left >= threshold;
                 self.pdqsort(a, mid, limit);
                 a = mid + 1;
             } else {
-                was_balanced = right_len >= balance_threshold;
+                was_balanced = right >= threshold;
                 self.pdqsort(mid + 1, b, limit);
                 b = mid;
             }
@@ -136,13 +126,12 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
 
     fn partition(&mut self, a: usize, b: usize, pivot: usize) -> (usize, bool) {
         self.swap(a, pivot);
-        // i and j are inclusive bounds; j may step to a (never below), so use isize.
+        // i and j are inclusive bounds of what remains; j may step below a + 1.
         let (mut i, mut j) = (a as isize + 1, b as isize - 1);
-        let less = |s: &Self, x: isize| s.less(x as usize, a);
-        while i <= j && less(self, i) {
+        while i <= j && self.less(i as usize, a) {
             i += 1;
         }
-        while i <= j && !less(self, j) {
+        while i <= j && !self.less(j as usize, a) {
             j -= 1;
         }
         if i > j {
@@ -153,10 +142,10 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         i += 1;
         j -= 1;
         loop {
-            while i <= j && less(self, i) {
+            while i <= j && self.less(i as usize, a) {
                 i += 1;
             }
-            while i <= j && !less(self, j) {
+            while i <= j && !self.less(j as usize, a) {
                 j -= 1;
             }
             if i > j {
@@ -205,7 +194,6 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
                 return false;
             }
             self.swap(i, i - 1);
-            // Go shifts down to index 1 (not a) here; kept as is.
             if i - a >= 2 {
                 let mut j = i - 1;
                 while j >= 1 {
@@ -232,9 +220,9 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         let length = b - a;
         if length >= 8 {
             let mut random = length as u64;
-            let modulus = 1usize << bits_len(length);
+            let modulus = 1usize << (usize::BITS - length.leading_zeros());
             let start = a + (length / 4) * 2 - 1;
-            for idx in start..=a + (length / 4) * 2 + 1 {
+            for idx in start..=start + 2 {
                 random ^= random << 13;
                 random ^= random >> 7;
                 random ^= random << 17;
@@ -252,9 +240,7 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         const MAX_SWAPS: usize = 4 * 3;
         let l = b - a;
         let mut swaps = 0;
-        let mut i = a + l / 4;
-        let mut j = a + l / 4 * 2;
-        let mut k = a + l / 4 * 3;
+        let (mut i, mut j, mut k) = (a + l / 4, a + l / 4 * 2, a + l / 4 * 3);
         if l >= 8 {
             if l >= SHORTEST_NINTHER {
                 i = self.median(i - 1, i, i + 1, &mut swaps);
@@ -270,7 +256,7 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         }
     }
 
-    fn order2(&self, a: usize, b: usize, swaps: &mut usize) -> (usize, usize) {
+    fn order2(&mut self, a: usize, b: usize, swaps: &mut usize) -> (usize, usize) {
         if self.less(b, a) {
             *swaps += 1;
             (b, a)
@@ -279,10 +265,11 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
         }
     }
 
-    fn median(&self, a: usize, b: usize, c: usize, swaps: &mut usize) -> usize {
+    fn median(&mut self, a: usize, b: usize, c: usize, swaps: &mut usize) -> usize {
         let (a, b) = self.order2(a, b, swaps);
-        let (b, _c) = self.order2(b, c, swaps);
-        let (_a, b) = self.order2(a, b, swaps);
+        let (b, c) = self.order2(b, c, swaps);
+        let _ = c;
+        let (_, b) = self.order2(a, b, swaps);
         b
     }
 
@@ -293,5 +280,51 @@ impl<T, F: Fn(&T, &T) -> bool> Sorter<'_, T, F> {
             i += 1;
             j -= 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_slice;
+
+    fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+        sort_slice(&mut v, |a, b| a < b);
+        v
+    }
+
+    #[test]
+    fn sorts_every_size_and_shape() {
+        for n in [0usize, 1, 2, 12, 13, 49, 50, 51, 200, 1000] {
+            let shapes: [Vec<i64>; 4] = [
+                (0..n as i64).collect(),
+                (0..n as i64).rev().collect(),
+                (0..n as i64).map(|i| (i * 7919) % 101).collect(),
+                vec![3; n],
+            ];
+            for v in shapes {
+                let mut want = v.clone();
+                want.sort();
+                assert_eq!(sorted(v), want, "n = {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn unordered_values_stay_where_go_leaves_them() {
+        // cel-go: [3.0, NaN, 1.0].sort()[0] == 3.0 (kube-apiserver 1.36).
+        let mut v = vec![3.0, f64::NAN, 1.0];
+        sort_slice(&mut v, |a, b| a < b);
+        assert_eq!(v[0], 3.0);
+        assert!(v[1].is_nan());
+    }
+
+    #[test]
+    fn equal_keys_of_a_long_run_are_not_kept_in_order() {
+        // Not stable past insertion-sort length: pairs (key, original index).
+        let mut v: Vec<(i64, usize)> = (0..100).map(|i| ((i % 3) as i64, i)).collect();
+        sort_slice(&mut v, |a, b| a.0 < b.0);
+        assert!(v.windows(2).all(|w| w[0].0 <= w[1].0));
+        let zeros: Vec<usize> = v.iter().filter(|p| p.0 == 0).map(|p| p.1).collect();
+        assert_ne!(zeros, (0..100).step_by(3).collect::<Vec<_>>());
     }
 }
