@@ -6,6 +6,7 @@
 //! typo does not silently leave a branch at its default. Gates that are GA and locked in 1.36
 //! can be named only with their locked value, as in Kubernetes.
 
+use crate::go::parse_bool;
 use thiserror::Error;
 
 /// The gates the Node authorizer reads.
@@ -141,15 +142,6 @@ impl FeatureGates {
             }
         }
         Ok(())
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! `ParseFloat`) and the key printing of `sigs.k8s.io/yaml` (`strconv.FormatFloat(k, 'g', -1,
 //! 32)` for float keys).
 
+use crate::go::{parse_float, parse_int, parse_uint};
 use base64::Engine;
 
 /// yaml.v2's long form of `!!merge`.
@@ -200,48 +201,6 @@ fn decode_binary(value: &str) -> Result<YamlValue, String> {
     Ok(YamlValue::Str(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-/// `strconv.ParseUint(s, base, 64)`; base 0 reads a `0x`, `0o`, `0b` or `0` prefix.
-fn parse_uint(s: &str, base: u32) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    let (digits, radix) = if base == 0 {
-        let lower = s.as_bytes().get(1).map(u8::to_ascii_lowercase);
-        match (s.as_bytes()[0], lower) {
-            (b'0', Some(b'b')) if s.len() >= 3 => (&s[2..], 2),
-            (b'0', Some(b'o')) if s.len() >= 3 => (&s[2..], 8),
-            (b'0', Some(b'x')) if s.len() >= 3 => (&s[2..], 16),
-            (b'0', _) => (&s[1..], 8),
-            _ => (s, 10),
-        }
-    } else {
-        (s, base)
-    };
-    if !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    if digits.is_empty() {
-        // Only "0" gets here (base 8 with nothing after the leading zero).
-        return Some(0);
-    }
-    u64::from_str_radix(digits, radix).ok()
-}
-
-/// `strconv.ParseInt(s, base, 64)`.
-fn parse_int(s: &str, base: u32) -> Option<i64> {
-    let (negative, magnitude) = match s.as_bytes().first() {
-        Some(b'+') => (false, &s[1..]),
-        Some(b'-') => (true, &s[1..]),
-        _ => (false, s),
-    };
-    let magnitude = parse_uint(magnitude, base)?;
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
-
 /// yaml.v2's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
 fn is_yaml_style_float(s: &str) -> bool {
     let b = s.as_bytes();
@@ -281,29 +240,6 @@ fn is_yaml_style_float(s: &str) -> bool {
         i = end;
     }
     i == b.len()
-}
-
-/// `strconv.ParseFloat(s, 64)` for the decimal forms yaml.v2 hands it (underscores only between
-/// digits); out of range is an error, as Go's `ErrRange`.
-fn parse_float(s: &str) -> Option<f64> {
-    let b = s.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        if c == b'_' {
-            let digit_before = i > 0 && b[i - 1].is_ascii_digit();
-            let digit_after = b.get(i + 1).is_some_and(u8::is_ascii_digit);
-            if !digit_before || !digit_after {
-                return None;
-            }
-        }
-    }
-    let plain = s.replace('_', "");
-    let p = plain.as_bytes();
-    let valid = p.iter().all(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
-        && p.iter().any(u8::is_ascii_digit);
-    if !valid {
-        return None;
-    }
-    plain.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// yaml.v2's `parseTimestamp`: the formats it tries with `time.Parse`
