@@ -149,11 +149,7 @@ fn connection(args: &LoadgenArgs) -> Result<WebhookConnection> {
         server: args.url.clone().unwrap_or_else(|| DEFAULT_URL.to_owned()),
         certificate_authority,
         insecure_skip_tls_verify: args.insecure,
-        tls_server_name: None,
-        client_certificate: None,
-        client_key: None,
-        token: None,
-        token_file: None,
         files: ca_path.into_iter().collect(),
+        ..WebhookConnection::default()
     })
 }

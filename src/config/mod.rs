@@ -16,7 +16,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use kubeconfig::{
-    KubeconfigError, WebhookConnection, load_webhook_connection, parse_webhook_connection,
+    BasicAuth, ExecApiVersion, ExecCluster, ExecConfig, Impersonation, KubeconfigError,
+    ProxyScheme, ProxyUrl, WebhookConnection, load_webhook_connection, parse_webhook_connection,
 };
 pub use load::{LoadError, decode};
 pub use types::{

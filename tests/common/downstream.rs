@@ -33,6 +33,8 @@ pub enum Behavior {
     Reset,
     /// 200 with this body, sent one byte per interval.
     Trickle(Duration, String),
+    /// 200 with this body gzip-compressed (`Content-Encoding: gzip`).
+    Gzip(String),
 }
 
 impl Behavior {
@@ -105,6 +107,7 @@ pub struct Seen {
     pub version: http::Version,
     pub path_and_query: String,
     pub authorization: Option<String>,
+    pub headers: http::HeaderMap,
     pub body: String,
 }
 
@@ -207,6 +210,7 @@ impl Downstream {
                                     .get(http::header::AUTHORIZATION)
                                     .and_then(|v| v.to_str().ok())
                                     .map(str::to_owned);
+                                let headers = request.headers().clone();
                                 let body = request
                                     .into_body()
                                     .collect()
@@ -218,6 +222,7 @@ impl Downstream {
                                     version,
                                     path_and_query,
                                     authorization,
+                                    headers,
                                     body: String::from_utf8_lossy(&body).into_owned(),
                                 });
                                 let mut current = behavior.lock().expect("behavior").clone();
@@ -229,6 +234,25 @@ impl Downstream {
                                         }
                                         Behavior::Hang | Behavior::Reset => {
                                             tokio::time::sleep(Duration::from_secs(3600)).await;
+                                        }
+                                        Behavior::Gzip(body) => {
+                                            use std::io::Write;
+                                            let mut encoder = flate2::write::GzEncoder::new(
+                                                Vec::new(),
+                                                flate2::Compression::default(),
+                                            );
+                                            encoder.write_all(body.as_bytes()).expect("gzip");
+                                            let mut response = http::Response::new(
+                                                Full::new(Bytes::from(
+                                                    encoder.finish().expect("gzip"),
+                                                ))
+                                                .boxed(),
+                                            );
+                                            response.headers_mut().insert(
+                                                http::header::CONTENT_ENCODING,
+                                                http::HeaderValue::from_static("gzip"),
+                                            );
+                                            return Ok::<_, std::convert::Infallible>(response);
                                         }
                                         Behavior::Trickle(every, body) => {
                                             let response = http::Response::new(

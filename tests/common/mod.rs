@@ -83,4 +83,5 @@ pub mod downstream;
 pub mod https;
 pub mod kube_api;
 pub mod pki;
+pub mod proxy;
 pub mod serve;

@@ -1,10 +1,12 @@
 //! `WebhookCall`: POSTs a SubjectAccessReview to the kubeconfig's `server` URL verbatim (with
 //! kube-apiserver's `?timeout=` query), over kept-alive HTTPS connections (HTTP/2 when the server
-//! offers it), and reads the answer's `status`.
+//! offers it), directly or through the proxy (`proxy`), with the user's credentials
+//! (`credentials`, `exec`), and reads the answer's `status`. As Go's transport,
+//! it asks for `Accept-Encoding: gzip` (unless `disable-compression`) and inflates a gzip answer.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
@@ -13,21 +15,24 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use serde::Deserialize;
 use thiserror::Error;
 
-use super::tls::client_tls_config;
+use super::answer::{
+    MAX_ANSWER_BYTES, decode_answer, gunzip, source_is_reset, status_error, transport_error,
+};
+use super::credentials::RequestAuth;
+use super::exec::{ExecAuthenticator, ExecCredential};
+use super::proxy::{Connector, env, proxy_authorization};
+use super::tls::{ClientCert, TlsBase, client_cert};
 use crate::authz::Request;
 use crate::authz::guard::{Answer, Call, CallError, CallErrorKind, CallFuture};
-use crate::config::WebhookConnection;
+use crate::config::{ProxyScheme, ProxyUrl, WebhookConnection};
 use crate::review::{ReviewVersion, encode_review};
 
-/// Answers larger than this are refused.
-const MAX_ANSWER_BYTES: usize = 4 << 20;
+/// The `User-Agent` of webhook requests (and of `CONNECT` requests to a proxy).
+pub(super) const USER_AGENT: &str = concat!("authz-chain/", env!("CARGO_PKG_VERSION"));
 
-/// How long a token read from `tokenFile` is used before the file is read again (client-go's
-/// cached token source does the same).
-const TOKEN_FILE_REFRESH: Duration = Duration::from_secs(60);
+type HttpClient = Client<HttpsConnector<Connector>, Full<Bytes>>;
 
 /// Why a webhook client could not be set up.
 #[derive(Debug, Error)]
@@ -103,63 +108,11 @@ impl InClusterPaths {
                 self.port
             ),
             certificate_authority: Some(ca),
-            insecure_skip_tls_verify: false,
-            tls_server_name: None,
-            client_certificate: None,
-            client_key: None,
-            token: None,
             files: vec![ca_path, token_file.clone()],
             token_file: Some(token_file),
+            ..WebhookConnection::default()
         })
     }
-}
-
-/// Where the bearer token comes from.
-#[derive(Debug)]
-enum Token {
-    None,
-    Static(HeaderValue),
-    File {
-        path: PathBuf,
-        cached: Mutex<Option<(Instant, HeaderValue)>>,
-    },
-}
-
-impl Token {
-    fn header(&self) -> Result<Option<HeaderValue>, CallError> {
-        match self {
-            Token::None => Ok(None),
-            Token::Static(value) => Ok(Some(value.clone())),
-            Token::File { path, cached } => {
-                let mut cached = cached.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some((read, value)) = cached.as_ref()
-                    && read.elapsed() < TOKEN_FILE_REFRESH
-                {
-                    return Ok(Some(value.clone()));
-                }
-                let value = read_token(path)?;
-                *cached = Some((Instant::now(), value.clone()));
-                Ok(Some(value))
-            }
-        }
-    }
-}
-
-fn read_token(path: &Path) -> Result<HeaderValue, CallError> {
-    let token = std::fs::read_to_string(path).map_err(|e| {
-        CallError::new(
-            CallErrorKind::Fatal,
-            format!("reading tokenFile {}: {e}", path.display()),
-        )
-    })?;
-    bearer(token.trim()).map_err(|e| CallError::new(CallErrorKind::Fatal, e))
-}
-
-fn bearer(token: &str) -> Result<HeaderValue, String> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| "the token is not a valid header value".to_owned())?;
-    value.set_sensitive(true);
-    Ok(value)
 }
 
 /// One downstream webhook.
@@ -167,8 +120,12 @@ pub struct WebhookCall {
     url: String,
     uri: http::Uri,
     version: ReviewVersion,
-    token: Token,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    auth: RequestAuth,
+    exec: Option<Arc<ExecAuthenticator>>,
+    transport: Transport,
+    accept_gzip: bool,
+    /// `Proxy-Authorization` on requests sent in absolute form to an HTTP proxy.
+    proxy_authorization: Option<HeaderValue>,
 }
 
 impl std::fmt::Debug for WebhookCall {
@@ -187,7 +144,6 @@ impl WebhookCall {
         version: ReviewVersion,
         timeout: Duration,
     ) -> Result<Self, WebhookError> {
-        let tls = client_tls_config(connection)?;
         let url = with_timeout_query(&connection.server, timeout);
         let uri: http::Uri = url
             .parse()
@@ -201,64 +157,103 @@ impl WebhookCall {
                 message: "expected an http(s) URL with a host".into(),
             });
         }
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(timeout));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
-        let token = match (&connection.token, &connection.token_file) {
-            (Some(token), _) => {
-                Token::Static(bearer(token).map_err(|message| WebhookError::Url {
+        let proxy = match &connection.proxy_url {
+            Some(proxy) => Some(proxy.clone()),
+            None => env::proxy_for(&uri, |name| std::env::var(name).ok()).map_err(|message| {
+                WebhookError::Url {
                     url: connection.server.clone(),
-                    message,
-                })?)
-            }
-            (None, Some(path)) => Token::File {
-                path: path.clone(),
-                cached: Mutex::new(None),
-            },
-            (None, None) => Token::None,
+                    message: format!("proxy from the environment: {message}"),
+                }
+            })?,
         };
+        let forwarding = uri.scheme_str() == Some("http")
+            && proxy
+                .as_ref()
+                .is_some_and(|p| p.scheme != ProxyScheme::Socks5);
+        let proxy_authorization = proxy
+            .as_ref()
+            .filter(|_| forwarding)
+            .and_then(proxy_authorization);
+        let client_cert = match (&connection.client_certificate, &connection.client_key) {
+            (Some(cert), Some(key)) => Some(client_cert(cert, key)?),
+            _ => None,
+        };
+        let tls = TlsBase::new(connection)?;
+        let proxy = proxy.map(Arc::new);
+        let base = build_client(tls.config(client_cert)?, proxy.clone(), timeout);
+        let auth = RequestAuth::new(connection)?;
+        let exec = connection
+            .exec
+            .as_ref()
+            .filter(|_| !auth.has_authorization())
+            .map(ExecAuthenticator::shared);
         Ok(WebhookCall {
             url: connection.server.clone(),
             uri,
             version,
-            token,
-            client,
+            auth,
+            exec,
+            transport: Transport {
+                base,
+                tls,
+                proxy,
+                timeout,
+                exec_client: Mutex::new(None),
+            },
+            accept_gzip: !connection.disable_compression,
+            proxy_authorization,
         })
     }
 
     async fn post(&self, request: &Request) -> Result<Answer, CallError> {
+        let credential = match &self.exec {
+            Some(exec) => Some(exec.credential().await.map_err(|e| {
+                CallError::new(
+                    CallErrorKind::Fatal,
+                    format!("Post {:?}: getting credentials: {e}", self.url),
+                )
+            })?),
+            None => None,
+        };
+        let client = self.transport.client_for(credential.as_deref())?;
         let body = encode_review(request, self.version);
-        let mut builder = http::Request::builder()
+        let mut http_request = http::Request::builder()
             .method(Method::POST)
             .uri(self.uri.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json, */*")
-            .header(
-                header::USER_AGENT,
-                concat!("authz-chain/", env!("CARGO_PKG_VERSION")),
-            );
-        if let Some(token) = self.token.header()? {
-            builder = builder.header(header::AUTHORIZATION, token);
+            .header(header::USER_AGENT, USER_AGENT)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| {
+                CallError::new(CallErrorKind::Fatal, format!("Post {:?}: {e}", self.url))
+            })?;
+        self.auth.apply(&mut http_request)?;
+        let headers = http_request.headers_mut();
+        if let Some(token) = credential.as_ref().and_then(|c| c.token.clone()) {
+            headers.entry(header::AUTHORIZATION).or_insert(token);
         }
-        let http_request = builder.body(Full::new(Bytes::from(body))).map_err(|e| {
-            CallError::new(CallErrorKind::Fatal, format!("Post {:?}: {e}", self.url))
-        })?;
-        let response = self
-            .client
+        if self.accept_gzip {
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if let Some(value) = &self.proxy_authorization {
+            headers.insert(header::PROXY_AUTHORIZATION, value.clone());
+        }
+        let response = client
             .request(http_request)
             .await
             .map_err(|e| transport_error(&self.url, &e))?;
         let status = response.status();
+        if status == StatusCode::UNAUTHORIZED
+            && let (Some(exec), Some(credential)) = (&self.exec, &credential)
+        {
+            exec.unauthorized(credential);
+        }
         let retry_after = response.headers().contains_key(header::RETRY_AFTER);
+        let gzip = self.accept_gzip
+            && response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
         let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
             .await
@@ -274,12 +269,80 @@ impl WebhookCall {
                 )
             })?
             .to_bytes();
+        let bytes = if gzip {
+            gunzip(&bytes).map_err(|e| {
+                CallError::new(
+                    CallErrorKind::Fatal,
+                    format!("Post {:?}: reading the answer: {e}", self.url),
+                )
+            })?
+        } else {
+            bytes
+        };
         if !status.is_success() {
             return Err(status_error(&self.url, status, retry_after, &bytes));
         }
         decode_answer(&bytes)
             .map_err(|e| CallError::new(CallErrorKind::Fatal, format!("Post {:?}: {e}", self.url)))
     }
+}
+
+/// The HTTP clients of one webhook: the one every request uses, and, while an exec plugin
+/// supplies a client certificate, one presenting it. A new certificate gets a new client, so
+/// the old connections (and their certificate) are dropped, as client-go closes them.
+struct Transport {
+    base: HttpClient,
+    tls: TlsBase,
+    proxy: Option<Arc<ProxyUrl>>,
+    timeout: Duration,
+    exec_client: Mutex<Option<(Arc<ClientCert>, HttpClient)>>,
+}
+
+impl Transport {
+    fn client_for(&self, credential: Option<&ExecCredential>) -> Result<HttpClient, CallError> {
+        let Some(cert) = credential.and_then(|c| c.cert.as_ref()) else {
+            return Ok(self.base.clone());
+        };
+        let mut slot = self.exec_client.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((current, client)) = slot.as_ref()
+            && same_cert(current, cert)
+        {
+            return Ok(client.clone());
+        }
+        let (chain, key) = &**cert;
+        let tls = self
+            .tls
+            .config(Some((chain.clone(), key.clone_key())))
+            .map_err(|e| CallError::new(CallErrorKind::Fatal, format!("exec plugin: {e}")))?;
+        let client = build_client(tls, self.proxy.clone(), self.timeout);
+        *slot = Some((cert.clone(), client.clone()));
+        Ok(client)
+    }
+}
+
+fn same_cert(a: &ClientCert, b: &ClientCert) -> bool {
+    a.0 == b.0 && a.1.secret_der() == b.1.secret_der()
+}
+
+/// A pooled client over `tls`, through `proxy` if any.
+fn build_client(
+    tls: rustls::ClientConfig,
+    proxy: Option<Arc<ProxyUrl>>,
+    timeout: Duration,
+) -> HttpClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(timeout));
+    let connector = Connector::new(http, proxy, &tls);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(connector);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector)
 }
 
 impl Call for WebhookCall {
@@ -299,101 +362,6 @@ fn with_timeout_query(server: &str, timeout: Duration) -> String {
     format!("{server}{separator}timeout={go}")
 }
 
-#[derive(Deserialize)]
-struct AnswerBody {
-    #[serde(default)]
-    status: Option<AnswerStatus>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct AnswerStatus {
-    #[serde(default)]
-    allowed: bool,
-    #[serde(default)]
-    denied: bool,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    evaluation_error: Option<String>,
-}
-
-fn decode_answer(bytes: &[u8]) -> Result<Answer, String> {
-    let body: AnswerBody = serde_json::from_slice(bytes)
-        .map_err(|e| format!("the answer is not a SubjectAccessReview: {e}"))?;
-    let status = body.status.unwrap_or_default();
-    Ok(Answer {
-        allowed: status.allowed,
-        denied: status.denied,
-        reason: status.reason.unwrap_or_default().into(),
-        evaluation_error: status.evaluation_error.unwrap_or_default().into(),
-    })
-}
-
-/// Non-2xx answers: 500 and 429 (or any with `Retry-After`) are retried, 504 too (as a timeout);
-/// everything else fails at once.
-fn status_error(url: &str, status: StatusCode, retry_after: bool, body: &[u8]) -> CallError {
-    let kind = match status {
-        StatusCode::GATEWAY_TIMEOUT => CallErrorKind::GatewayTimeout,
-        StatusCode::INTERNAL_SERVER_ERROR | StatusCode::TOO_MANY_REQUESTS => {
-            CallErrorKind::Retryable
-        }
-        _ if retry_after => CallErrorKind::Retryable,
-        _ => CallErrorKind::Fatal,
-    };
-    let text = String::from_utf8_lossy(&body[..body.len().min(256)])
-        .trim()
-        .to_owned();
-    let mut message = format!("Post {url:?}: the server responded with HTTP {status}");
-    if !text.is_empty() {
-        message.push_str(&format!(": {text}"));
-    }
-    CallError::new(kind, message)
-}
-
-fn transport_error(url: &str, error: &hyper_util::client::legacy::Error) -> CallError {
-    let kind = if source_is_reset(error) {
-        CallErrorKind::Retryable
-    } else {
-        CallErrorKind::Fatal
-    };
-    let mut message = format!("Post {url:?}: {error}");
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    CallError::new(kind, message)
-}
-
-/// Walks the error chain for a connection reset or a lost HTTP/2 connection (a peer that closes
-/// an HTTP/1.1 connection without a reset, which Go reports as `EOF`, is not retried upstream
-/// either).
-fn source_is_reset(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::BrokenPipe
-            )
-        {
-            return true;
-        }
-        // HTTP/2: a connection that dies under pending streams cancels them ("connection
-        // closed"), Go's `http2: client connection lost`, which upstream retries.
-        if let Some(hyper_error) = e.downcast_ref::<hyper::Error>()
-            && hyper_error.is_canceled()
-        {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,18 +376,5 @@ mod tests {
             with_timeout_query("https://h/a?x=1", Duration::from_millis(2500)),
             "https://h/a?x=1&timeout=2.5s"
         );
-    }
-
-    #[test]
-    fn answers_decode_leniently() {
-        let a = decode_answer(
-            br#"{"apiVersion":"authorization.k8s.io/v1","status":{"allowed":true,"reason":"ok"}}"#,
-        )
-        .unwrap();
-        assert!(a.allowed && !a.denied && &*a.reason == "ok");
-        let none = decode_answer(br#"{"status":null}"#).unwrap();
-        assert_eq!(none, Answer::default());
-        assert!(decode_answer(b"{\"status\":{\"allowed\":tr").is_err());
-        assert!(decode_answer(b"<html>").is_err());
     }
 }

@@ -13,67 +13,101 @@ use super::WebhookError;
 use crate::config::WebhookConnection;
 use crate::crypto::crypto_provider;
 
+/// A client certificate chain and its key.
+pub(super) type ClientCert = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
 /// Builds the TLS configuration a webhook connection asks for.
 pub fn client_tls_config(
     connection: &WebhookConnection,
 ) -> Result<rustls::ClientConfig, WebhookError> {
-    let provider = crypto_provider();
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| WebhookError::Tls(e.to_string()))?;
-    let verifier: Arc<dyn ServerCertVerifier> = if connection.insecure_skip_tls_verify {
-        Arc::new(NoVerification(provider.clone()))
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        match &connection.certificate_authority {
-            Some(pem) => {
-                for cert in CertificateDer::pem_slice_iter(pem) {
-                    let cert =
-                        cert.map_err(|e| WebhookError::Tls(format!("certificate-authority: {e}")))?;
-                    roots
-                        .add(cert)
-                        .map_err(|e| WebhookError::Tls(format!("certificate-authority: {e}")))?;
-                }
-            }
-            None => {
-                let native = rustls_native_certs::load_native_certs();
-                for cert in native.certs {
-                    let _ = roots.add(cert);
-                }
-            }
-        }
-        if roots.is_empty() {
-            return Err(WebhookError::Tls("no trusted certificate authority".into()));
-        }
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| WebhookError::Tls(e.to_string()))?;
-        match &connection.tls_server_name {
-            Some(name) => Arc::new(FixedName {
-                inner: webpki,
-                name: ServerName::try_from(name.clone())
-                    .map_err(|e| WebhookError::Tls(format!("tls-server-name {name:?}: {e}")))?,
-            }),
-            None => webpki,
-        }
+    let client = match (&connection.client_certificate, &connection.client_key) {
+        (Some(cert), Some(key)) => Some(client_cert(cert, key)?),
+        _ => None,
     };
-    let builder = builder
-        .dangerous()
-        .with_custom_certificate_verifier(verifier);
-    let config = match (&connection.client_certificate, &connection.client_key) {
-        (Some(cert), Some(key)) => {
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
-                .collect::<Result<_, _>>()
-                .map_err(|e| WebhookError::Tls(format!("client-certificate: {e}")))?;
-            let key = PrivateKeyDer::from_pem_slice(key)
-                .map_err(|e| WebhookError::Tls(format!("client-key: {e}")))?;
-            builder
+    TlsBase::new(connection)?.config(client)
+}
+
+/// Parses a PEM client certificate chain and key.
+pub(super) fn client_cert(cert: &[u8], key: &[u8]) -> Result<ClientCert, WebhookError> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
+        .collect::<Result<_, _>>()
+        .map_err(|e| WebhookError::Tls(format!("client-certificate: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(key)
+        .map_err(|e| WebhookError::Tls(format!("client-key: {e}")))?;
+    Ok((chain, key))
+}
+
+/// What every TLS configuration of one webhook shares: the trust decision (CAs or the system's,
+/// `tls-server-name`, `insecure-skip-tls-verify`), built once, so that a client certificate
+/// from an exec plugin only adds itself.
+#[derive(Clone, Debug)]
+pub(super) struct TlsBase {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    verifier: Arc<dyn ServerCertVerifier>,
+}
+
+impl TlsBase {
+    /// The trust settings of `connection`.
+    pub(super) fn new(connection: &WebhookConnection) -> Result<Self, WebhookError> {
+        let provider = crypto_provider();
+        let verifier: Arc<dyn ServerCertVerifier> = if connection.insecure_skip_tls_verify {
+            Arc::new(NoVerification(provider.clone()))
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            match &connection.certificate_authority {
+                Some(pem) => {
+                    for cert in CertificateDer::pem_slice_iter(pem) {
+                        let cert = cert.map_err(|e| {
+                            WebhookError::Tls(format!("certificate-authority: {e}"))
+                        })?;
+                        roots.add(cert).map_err(|e| {
+                            WebhookError::Tls(format!("certificate-authority: {e}"))
+                        })?;
+                    }
+                }
+                None => {
+                    let native = rustls_native_certs::load_native_certs();
+                    for cert in native.certs {
+                        let _ = roots.add(cert);
+                    }
+                }
+            }
+            if roots.is_empty() {
+                return Err(WebhookError::Tls("no trusted certificate authority".into()));
+            }
+            let webpki =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| WebhookError::Tls(e.to_string()))?;
+            match &connection.tls_server_name {
+                Some(name) => Arc::new(FixedName {
+                    inner: webpki,
+                    name: ServerName::try_from(name.clone())
+                        .map_err(|e| WebhookError::Tls(format!("tls-server-name {name:?}: {e}")))?,
+                }),
+                None => webpki,
+            }
+        };
+        Ok(TlsBase { provider, verifier })
+    }
+
+    /// A configuration presenting `client` when given.
+    pub(super) fn config(
+        &self,
+        client: Option<ClientCert>,
+    ) -> Result<rustls::ClientConfig, WebhookError> {
+        let builder = rustls::ClientConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| WebhookError::Tls(e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(self.verifier.clone());
+        match client {
+            Some((chain, key)) => builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| WebhookError::Tls(format!("client certificate: {e}")))?
+                .map_err(|e| WebhookError::Tls(format!("client certificate: {e}"))),
+            None => Ok(builder.with_no_client_auth()),
         }
-        _ => builder.with_no_client_auth(),
-    };
-    Ok(config)
+    }
 }
 
 /// Verifies the server certificate against `tls-server-name` instead of the URL's host.
