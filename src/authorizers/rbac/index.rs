@@ -31,41 +31,44 @@ pub struct RbacObjects {
 }
 
 /// A binding's role, resolved when the index is built: its rules, or the error a lookup gives.
-type ResolvedRole = Result<Arc<[PreparedRule]>, Arc<str>>;
+pub(super) type ResolvedRole = Result<Arc<[PreparedRule]>, Arc<str>>;
 
 /// One binding, ready to decide.
 #[derive(Debug)]
-struct IndexedBinding {
-    role: ResolvedRole,
+pub(super) struct IndexedBinding {
+    pub(super) role: ResolvedRole,
     /// The allow reason for each subject; `None` for subjects that can never apply.
-    reasons: Box<[Option<Arc<str>>]>,
+    pub(super) reasons: Box<[Option<Arc<str>>]>,
+    /// The binding as stored (name, role reference, subjects), for the questions `explain` and
+    /// `who-can` answer; decisions never read it.
+    pub(super) source: Binding,
 }
 
 /// A subject of a binding that can apply to some user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Candidate {
-    binding: u32,
-    subject: u32,
+pub(super) struct Candidate {
+    pub(super) binding: u32,
+    pub(super) subject: u32,
 }
 
-type Lookup = hashbrown::HashMap<Box<str>, Vec<Candidate>, RandomState>;
+pub(super) type Lookup = hashbrown::HashMap<Box<str>, Vec<Candidate>, RandomState>;
 
 /// The bindings of one scope: all ClusterRoleBindings, or the RoleBindings of one namespace.
 #[derive(Debug, Default)]
-struct Scope {
+pub(super) struct Scope {
     /// Sorted by binding name.
-    bindings: Vec<IndexedBinding>,
+    pub(super) bindings: Vec<IndexedBinding>,
     /// User and ServiceAccount subjects, by the user name they match.
-    by_user: Lookup,
+    pub(super) by_user: Lookup,
     /// Group subjects, by group name.
-    by_group: Lookup,
+    pub(super) by_group: Lookup,
 }
 
 /// An immutable, indexed snapshot of a cluster's RBAC policy.
 #[derive(Debug, Default)]
 pub struct RbacIndex {
-    cluster: Scope,
-    namespaces: hashbrown::HashMap<Box<str>, Scope, RandomState>,
+    pub(super) cluster: Scope,
+    pub(super) namespaces: hashbrown::HashMap<Box<str>, Scope, RandomState>,
     binding_count: usize,
 }
 
@@ -204,6 +207,7 @@ impl Scope {
             scope.bindings.push(IndexedBinding {
                 role: resolve(binding, namespace),
                 reasons: reasons.into_boxed_slice(),
+                source: (*binding).clone(),
             });
         }
         scope
@@ -230,7 +234,7 @@ impl Scope {
         }
     }
 
-    fn candidate_lists(&self, user: &UserInfo) -> SmallVec<[&[Candidate]; 8]> {
+    pub(super) fn candidate_lists(&self, user: &UserInfo) -> SmallVec<[&[Candidate]; 8]> {
         let mut lists = SmallVec::new();
         if let Some(list) = self.by_user.get(&Key(&user.name)) {
             lists.push(list.as_slice());
@@ -276,7 +280,7 @@ impl Scope {
 
 /// Takes the smallest head among sorted lists: a k-way merge without allocating (k is the number
 /// of the user's groups with bindings, plus one).
-fn merge_next(lists: &mut [&[Candidate]]) -> Option<Candidate> {
+pub(super) fn merge_next(lists: &mut [&[Candidate]]) -> Option<Candidate> {
     let mut best: Option<usize> = None;
     for (i, list) in lists.iter().enumerate() {
         if let Some(head) = list.first()

@@ -53,6 +53,11 @@ impl PreparedRule {
         }
     }
 
+    /// The rule as stored.
+    pub fn rule(&self) -> &PolicyRule {
+        &self.rule
+    }
+
     /// Whether the rule allows `request`, whose bits are `bits`.
     #[inline]
     pub fn allows(&self, request: &Request, bits: RequestBits) -> bool {
