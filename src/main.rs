@@ -1,10 +1,13 @@
-//! The `authz-chain` command line: `serve`, `check`, `eval` and `replay`. Parses flags, wires the
+//! The `authz-chain` command line: `serve`, `check`, `eval`, `explain`, `who-can`,
+//! `access-matrix`, `replay` and `loadgen`. Parses flags, wires the
 //! library together and passes a signal future to the server; nothing else.
 
 #[path = "cli/chain.rs"]
 mod chain_cli;
 #[path = "cli/eval.rs"]
 mod eval_cli;
+#[path = "cli/explain.rs"]
+mod explain_cli;
 #[path = "cli/loadgen.rs"]
 mod loadgen_cli;
 #[path = "cli/replay.rs"]
@@ -58,6 +61,10 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
+    /// Explain a decision: every step of the chain, and why each answered as it did.
+    Explain(Box<explain_cli::ExplainArgs>),
+    /// Everything one user may do: every resource and standard verb, through the whole chain.
+    AccessMatrix(Box<explain_cli::AccessMatrixArgs>),
     /// Replay audit logs through a candidate chain and report the decisions that would change.
     Replay(Box<replay_cli::ReplayArgs>),
     /// Send SubjectAccessReviews to a running webhook as kube-apiserver does, and report
@@ -105,6 +112,8 @@ fn run(command: Command) -> Result<i32> {
         } => Ok(eval_cli::check(&authorization_config)),
         Command::Eval { chain, input } => eval_cli::eval_command(&chain, &input),
         Command::Serve(args) => serve_cli::serve(*args),
+        Command::Explain(args) => explain_cli::explain_command(&args),
+        Command::AccessMatrix(args) => explain_cli::access_matrix_command(&args),
         Command::Replay(args) => replay_cli::replay_command(*args),
         Command::Loadgen(args) => loadgen_cli::loadgen_command(*args),
     }

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("build", 6),
     ("server", 7),
     ("batch", 7),
+    ("questions", 7),
     ("replay", 7),
     ("loadgen", 7),
 ];

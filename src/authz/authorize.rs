@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::explain::{ExplainFuture, ExplainOptions, Explained};
 use super::{Request, Verdict};
 
 /// An authorizer's answer: ready now, or a future that resolves to it.
@@ -29,4 +30,16 @@ impl Outcome<'_> {
 pub trait Authorize: Send + Sync {
     /// Decides `request`. Never panics on request data.
     fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a>;
+
+    /// Answers `request` as [`authorize`](Self::authorize) would, and says why, without side
+    /// effects (see [`super::explain`]). The default, for authorizers with nothing to add and
+    /// no state to protect, is the plain answer.
+    fn explain<'a>(
+        &'a self,
+        request: &'a Request,
+        options: &'a ExplainOptions,
+    ) -> ExplainFuture<'a> {
+        let _ = options;
+        Box::pin(async move { Explained::plain(self.authorize(request).resolve().await) })
+    }
 }

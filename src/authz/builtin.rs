@@ -1,6 +1,7 @@
 //! The trivial authorizers: `AlwaysAllow`, `AlwaysDeny` (which, as upstream, answers NoOpinion), and
 //! the privileged-group step kube-apiserver puts in front of every chain.
 
+use super::explain::{Detail, ExplainFuture, ExplainOptions, Explained};
 use super::text::str_eq;
 use super::{Authorize, Outcome, Reason, Request, Verdict};
 
@@ -48,13 +49,29 @@ impl Superuser {
     }
 }
 
-impl Authorize for Superuser {
-    fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
+impl Superuser {
+    fn decide(&self, request: &Request) -> (bool, Verdict) {
         let member = request.user.groups.iter().any(|g| str_eq(g, &self.group));
-        Outcome::Ready(if member {
+        let verdict = if member {
             Verdict::allow(Reason::None)
         } else {
             Verdict::no_opinion(Reason::None)
-        })
+        };
+        (member, verdict)
+    }
+}
+
+impl Authorize for Superuser {
+    fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
+        Outcome::Ready(self.decide(request).1)
+    }
+
+    fn explain<'a>(&'a self, request: &'a Request, _: &'a ExplainOptions) -> ExplainFuture<'a> {
+        let (member, verdict) = self.decide(request);
+        let detail = Detail::Superuser {
+            group: self.group.clone(),
+            member,
+        };
+        Box::pin(std::future::ready(Explained { verdict, detail }))
     }
 }

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use super::explain::{Detail, ExplainOptions};
 use super::standin::is_stand_in;
 use super::{Authorize, AuthzError, Decision, Reason, Request, Verdict};
 
@@ -65,49 +66,135 @@ impl Chain {
 
     /// Asks each link in turn and combines the answers.
     pub async fn evaluate(&self, request: &Request) -> ChainVerdict {
-        let mut reasons: Vec<Reason> = Vec::new();
-        let mut errors: Vec<AuthzError> = Vec::new();
+        let mut union = Union::default();
         let mut stand_in: Option<Arc<str>> = None;
         for link in &self.links {
             let verdict = link.authorizer.authorize(request).resolve().await;
             if stand_in.is_none() && is_stand_in(&verdict) {
                 stand_in = Some(link.name.clone());
             }
-            match verdict.decision {
-                Decision::Allow | Decision::Deny => {
-                    return ChainVerdict {
-                        verdict,
-                        decided_by: Some(link.name.clone()),
-                        stand_in,
-                    };
-                }
-                Decision::NoOpinion => {
-                    if !verdict.reason.is_empty() {
-                        reasons.push(verdict.reason);
-                    }
-                    errors.extend(verdict.error);
-                }
+            if let Some(verdict) = union.add(verdict) {
+                return ChainVerdict {
+                    verdict,
+                    decided_by: Some(link.name.clone()),
+                    stand_in,
+                };
             }
         }
-        let reason = match reasons.len() {
+        ChainVerdict {
+            verdict: union.finish(),
+            decided_by: None,
+            stand_in,
+        }
+    }
+
+    /// Asks each link to explain `request` (see [`super::explain`]) and combines the answers as
+    /// [`evaluate`](Self::evaluate) does. Links after the one that decided are listed, not asked.
+    pub async fn explain(&self, request: &Request, options: &ExplainOptions) -> ChainExplanation {
+        let mut union = Union::default();
+        let mut steps = Vec::with_capacity(self.links.len());
+        let mut decided: Option<(Verdict, Arc<str>)> = None;
+        for link in &self.links {
+            let mut step = StepExplanation {
+                name: link.name.clone(),
+                kind: link.kind,
+                asked: decided.is_none(),
+                decided: false,
+                verdict: None,
+                detail: None,
+            };
+            if decided.is_none() {
+                let explained = link.authorizer.explain(request, options).await;
+                let verdict = explained.verdict.clone();
+                if let Some(verdict) = union.add(explained.verdict) {
+                    step.decided = true;
+                    decided = Some((verdict, link.name.clone()));
+                }
+                step.verdict = Some(verdict);
+                step.detail = Some(explained.detail);
+            }
+            steps.push(step);
+        }
+        let (verdict, decided_by) = match decided {
+            Some((verdict, name)) => (verdict, Some(name)),
+            None => (union.finish(), None),
+        };
+        ChainExplanation {
+            verdict,
+            decided_by,
+            steps,
+        }
+    }
+}
+
+/// A chain's answer to `explain`, with every step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChainExplanation {
+    /// The combined verdict, as [`Chain::evaluate`] gives it.
+    pub verdict: Verdict,
+    /// The link that allowed or denied.
+    pub decided_by: Option<Arc<str>>,
+    /// Every link, in chain order.
+    pub steps: Vec<StepExplanation>,
+}
+
+/// One link's part in an explanation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepExplanation {
+    /// The link's name.
+    pub name: Arc<str>,
+    /// Its type.
+    pub kind: &'static str,
+    /// Whether it was asked (links after the one that decided are not).
+    pub asked: bool,
+    /// Whether its answer was the chain's.
+    pub decided: bool,
+    /// Its answer, when asked.
+    pub verdict: Option<Verdict>,
+    /// Why, when asked.
+    pub detail: Option<Detail>,
+}
+
+/// Union semantics, shared by `evaluate` and `explain`: NoOpinion answers are collected until a
+/// link allows or denies.
+#[derive(Default)]
+struct Union {
+    reasons: Vec<Reason>,
+    errors: Vec<AuthzError>,
+}
+
+impl Union {
+    /// Takes one link's answer: `Some` with it when it decides, `None` to go on.
+    fn add(&mut self, verdict: Verdict) -> Option<Verdict> {
+        match verdict.decision {
+            Decision::Allow | Decision::Deny => Some(verdict),
+            Decision::NoOpinion => {
+                if !verdict.reason.is_empty() {
+                    self.reasons.push(verdict.reason);
+                }
+                self.errors.extend(verdict.error);
+                None
+            }
+        }
+    }
+
+    /// NoOpinion, with the non-empty reasons joined by newlines and the errors aggregated.
+    fn finish(mut self) -> Verdict {
+        let reason = match self.reasons.len() {
             0 => Reason::None,
-            1 => reasons.swap_remove(0),
+            1 => self.reasons.swap_remove(0),
             _ => Reason::Owned(
-                reasons
+                self.reasons
                     .iter()
                     .map(Reason::as_str)
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),
         };
-        ChainVerdict {
-            verdict: Verdict {
-                decision: Decision::NoOpinion,
-                reason,
-                error: AuthzError::aggregate(errors),
-            },
-            decided_by: None,
-            stand_in,
+        Verdict {
+            decision: Decision::NoOpinion,
+            reason,
+            error: AuthzError::aggregate(self.errors),
         }
     }
 }

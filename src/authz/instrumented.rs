@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use prometheus_client::metrics::counter::Counter;
 
+use super::explain::{ExplainFuture, ExplainOptions};
 use super::{Authorize, Decision, Outcome, Request, Verdict};
 use crate::metrics::{DecisionLabels, Metrics};
 
@@ -57,5 +58,14 @@ impl Authorize for Instrumented {
                 verdict
             })),
         }
+    }
+
+    /// Explanations are not decisions: nothing is counted.
+    fn explain<'a>(
+        &'a self,
+        request: &'a Request,
+        options: &'a ExplainOptions,
+    ) -> ExplainFuture<'a> {
+        self.inner.explain(request, options)
     }
 }

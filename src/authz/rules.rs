@@ -2,6 +2,7 @@
 //! the Node authorizer's fixed node rules: the decision core owns it so that neither authorizer
 //! depends on the other.
 
+use super::explain::Mismatch;
 use super::text::{bytes_eq, str_eq};
 use super::{Attributes, Request};
 use crate::api::rbac::PolicyRule;
@@ -20,6 +21,49 @@ pub fn rule_allows(rule: &PolicyRule, request: &Request) -> bool {
         }
         Attributes::NonResource(n) => {
             verb_matches(rule, &n.verb) && non_resource_url_matches(rule, &n.path)
+        }
+    }
+}
+
+/// The first attribute of `request` that `rule` does not match, in [`rule_allows`]'s order;
+/// `None` exactly when `rule_allows` is true. For `explain`, never on the decision path.
+pub fn first_mismatch(rule: &PolicyRule, request: &Request) -> Option<Mismatch> {
+    match &request.attributes {
+        Attributes::Resource(r) => {
+            if !verb_matches(rule, &r.verb) {
+                Some(Mismatch::Verb)
+            } else if !any_or_equal(&rule.api_groups, &r.group) {
+                Some(Mismatch::ApiGroup)
+            } else if !resource_matches(rule, &r.resource, &r.subresource) {
+                // The subresource is to blame when some entry names the resource itself.
+                let names_resource = rule.resources.iter().any(|entry| {
+                    str_eq(entry, &r.resource)
+                        || entry
+                            .strip_prefix(r.resource.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
+                        || entry.starts_with("*/")
+                });
+                Some(if names_resource && !r.subresource.is_empty() {
+                    Mismatch::Subresource
+                } else {
+                    Mismatch::Resource
+                })
+            } else if !(rule.resource_names.is_empty()
+                || rule.resource_names.iter().any(|n| str_eq(n, &r.name)))
+            {
+                Some(Mismatch::Name)
+            } else {
+                None
+            }
+        }
+        Attributes::NonResource(n) => {
+            if !verb_matches(rule, &n.verb) {
+                Some(Mismatch::Verb)
+            } else if !non_resource_url_matches(rule, &n.path) {
+                Some(Mismatch::NonResourceUrl)
+            } else {
+                None
+            }
         }
     }
 }

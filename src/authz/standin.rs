@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use super::explain::{Detail, ExplainFuture, ExplainOptions, Explained, WebhookDetail};
 use super::guard::{ConditionGate, MatchConditions};
 use super::{Authorize, Decision, Outcome, Reason, Request, Verdict};
 use crate::metrics::Metrics;
@@ -38,7 +39,18 @@ pub const STAND_IN_REASONS: [&str; 4] = [
 ];
 
 impl StandInAnswer {
-    fn verdict(self) -> Verdict {
+    /// The `--webhooks` value that selects this answer.
+    pub fn flag(self) -> &'static str {
+        match self {
+            StandInAnswer::Allow => "allow",
+            StandInAnswer::Deny => "deny",
+            StandInAnswer::NoOpinion => "no-opinion",
+            StandInAnswer::Skip => "skip",
+        }
+    }
+
+    /// The stand-in's answer where the webhook would have been called.
+    pub fn verdict(self) -> Verdict {
         let (decision, reason) = match self {
             StandInAnswer::Allow => (Decision::Allow, STAND_IN_REASONS[0]),
             StandInAnswer::Deny => (Decision::Deny, STAND_IN_REASONS[1]),
@@ -108,6 +120,31 @@ impl Authorize for StandIn {
             return Outcome::Ready(verdict);
         }
         Outcome::Ready(self.answer.verdict())
+    }
+
+    fn explain<'a>(&'a self, request: &'a Request, _: &'a ExplainOptions) -> ExplainFuture<'a> {
+        let mut detail = WebhookDetail {
+            failure_policy: self.failure_policy.as_str(),
+            ..WebhookDetail::default()
+        };
+        let verdict = match self.conditions.as_ref().map(|gate| gate.explain(request)) {
+            Some((Some(verdict), checks)) => {
+                detail.conditions = checks;
+                detail.failure_policy_applied = verdict.error.is_some();
+                verdict
+            }
+            other => {
+                if let Some((_, checks)) = other {
+                    detail.conditions = checks;
+                }
+                detail.stand_in = Some(self.answer.flag());
+                self.answer.verdict()
+            }
+        };
+        Box::pin(std::future::ready(Explained {
+            verdict,
+            detail: Detail::Webhook(detail),
+        }))
     }
 }
 

@@ -5,6 +5,7 @@
 use super::compile::CompiledCondition;
 use super::error::EvalError;
 use super::request::SarView;
+use crate::authz::explain::ConditionCheck;
 pub use crate::authz::guard::MatchOutcome;
 use std::sync::Arc;
 
@@ -60,14 +61,7 @@ impl Matcher {
                     stats.errored = !errors.is_empty();
                     return (MatchOutcome::NoMatch, stats);
                 }
-                Err(EvalError::NotBool(t)) => errors.push(format!(
-                    "cel evaluation error: expression '{}' eval result type should be bool but got %!W(*types.Type={t})",
-                    condition.expression()
-                )),
-                Err(e) => errors.push(format!(
-                    "cel evaluation error: expression '{}' resulted in error: {e}",
-                    condition.expression()
-                )),
+                Err(e) => errors.push(error_text(condition, &e)),
             }
         }
         if errors.is_empty() {
@@ -78,5 +72,43 @@ impl Matcher {
             MatchOutcome::Error(crate::go::format_aggregate(errors)),
             stats,
         )
+    }
+
+    /// Each condition's result, in order up to the first false, with the error texts of
+    /// [`evaluate`](Self::evaluate), for `explain`.
+    pub fn explain(&self, request: &SarView<'_>) -> Vec<ConditionCheck> {
+        let mut checks = Vec::with_capacity(self.conditions.len());
+        for condition in &self.conditions {
+            let result = condition.evaluate_with(request, self.field_selector, self.label_selector);
+            let expression = condition.expression().to_owned();
+            let (result, error) = match result {
+                Ok(true) => ("true", None),
+                Ok(false) => ("false", None),
+                Err(e) => ("error", Some(error_text(condition, &e))),
+            };
+            checks.push(ConditionCheck {
+                expression,
+                result,
+                error,
+            });
+            if result == "false" {
+                break;
+            }
+        }
+        checks
+    }
+}
+
+/// kube-apiserver's text for a condition that failed to evaluate.
+fn error_text(condition: &CompiledCondition, error: &EvalError) -> String {
+    match error {
+        EvalError::NotBool(t) => format!(
+            "cel evaluation error: expression '{}' eval result type should be bool but got %!W(*types.Type={t})",
+            condition.expression()
+        ),
+        e => format!(
+            "cel evaluation error: expression '{}' resulted in error: {e}",
+            condition.expression()
+        ),
     }
 }

@@ -5,10 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use authz_chain::authorizers::node::FeatureGates;
-use authz_chain::build::{ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, build_chain};
+use authz_chain::authz::StandInAnswer;
+use authz_chain::authz::explain::WebhookChoice;
+use authz_chain::build::{
+    ChainOptions, DEFAULT_SUPERUSER_GROUP, Sources, WebhookMode, build_chain,
+};
 use authz_chain::config::{self, LoadedConfig};
 use authz_chain::metrics::Metrics;
 use authz_chain::samples;
@@ -34,6 +38,46 @@ pub struct ChainArgs {
     /// gates the Node authorizer reads are accepted. Defaults are Kubernetes 1.36's.
     #[arg(long, default_value = "", value_parser = parse_feature_gates)]
     pub feature_gates: FeatureGates,
+}
+
+/// `--webhooks`: what webhook steps do in `replay`, `explain` and `access-matrix`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Webhooks {
+    /// Call them.
+    Call,
+    /// Assume they allow.
+    Allow,
+    /// Assume they deny.
+    Deny,
+    /// Assume they have no opinion.
+    NoOpinion,
+    /// Do not call them, and mark what rests on them.
+    Skip,
+}
+
+impl Webhooks {
+    /// The stand-in answer, or `None` for `call`.
+    fn stand_in(self) -> Option<StandInAnswer> {
+        match self {
+            Webhooks::Call => None,
+            Webhooks::Allow => Some(StandInAnswer::Allow),
+            Webhooks::Deny => Some(StandInAnswer::Deny),
+            Webhooks::NoOpinion => Some(StandInAnswer::NoOpinion),
+            Webhooks::Skip => Some(StandInAnswer::Skip),
+        }
+    }
+
+    /// How a chain's webhook steps are built.
+    pub fn mode(self) -> WebhookMode {
+        self.stand_in()
+            .map_or(WebhookMode::Call, WebhookMode::StandIn)
+    }
+
+    /// What an explanation does where a webhook would be called.
+    pub fn choice(self) -> WebhookChoice {
+        self.stand_in()
+            .map_or(WebhookChoice::Call, WebhookChoice::StandIn)
+    }
 }
 
 /// Parses `--feature-gates`.

@@ -8,12 +8,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use authz_chain::authz::StandInAnswer;
 use authz_chain::build::{DEFAULT_SUPERUSER_GROUP, WebhookMode, build_chain};
 use authz_chain::metrics::Metrics;
 use authz_chain::replay::{self, Chains, Evaluator, Flip, Options, Output, Summary};
 
-use super::chain_cli::{ChainArgs, load, parse_feature_gates};
+use super::chain_cli::{ChainArgs, Webhooks, load, parse_feature_gates};
 use authz_chain::authorizers::node::FeatureGates;
 
 /// The exit status when `--fail-on` finds what it looks for (1 is an error, 2 a usage error).
@@ -59,15 +58,6 @@ pub struct ReplayArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Webhooks {
-    Call,
-    Allow,
-    Deny,
-    NoOpinion,
-    Skip,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -83,13 +73,7 @@ enum FailOn {
 
 pub fn replay_command(args: ReplayArgs) -> Result<i32> {
     let sources = replay::expand(&args.logs)?;
-    let mode = match args.webhooks {
-        Webhooks::Call => WebhookMode::Call,
-        Webhooks::Allow => WebhookMode::StandIn(StandInAnswer::Allow),
-        Webhooks::Deny => WebhookMode::StandIn(StandInAnswer::Deny),
-        Webhooks::NoOpinion => WebhookMode::StandIn(StandInAnswer::NoOpinion),
-        Webhooks::Skip => WebhookMode::StandIn(StandInAnswer::Skip),
-    };
+    let mode = args.webhooks.mode();
     // Webhook clients are built inside a runtime and keep their connections on it.
     let runtime = (mode == WebhookMode::Call)
         .then(|| {

@@ -30,7 +30,7 @@ pub struct NodeAuthorizer {
 
 /// The handler for one (group, resource).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Handler {
+pub(super) enum Handler {
     ReadNamespaced(RefKind),
     PersistentVolumeClaims,
     Get(Target),
@@ -60,6 +60,11 @@ impl NodeAuthorizer {
             rules: StaticRules::new(node_rules(&gates)),
             gates,
         }
+    }
+
+    /// The graph store.
+    pub(super) fn graph(&self) -> &NodeGraphStore {
+        &self.graph
     }
 
     /// The feature gates in force.
@@ -110,7 +115,7 @@ impl NodeAuthorizer {
         }
     }
 
-    fn handler(&self, group: &str, resource: &str) -> Handler {
+    pub(super) fn handler(&self, group: &str, resource: &str) -> Handler {
         let selectors = self.gates.authorize_node_with_selectors;
         if group.is_empty() {
             return if str_eq(resource, "secrets") {
@@ -244,5 +249,13 @@ pub(super) fn is_read(verb: &str) -> bool {
 impl Authorize for NodeAuthorizer {
     fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
         Outcome::Ready(self.decide(request))
+    }
+
+    fn explain<'a>(
+        &'a self,
+        request: &'a Request,
+        _: &'a crate::authz::explain::ExplainOptions,
+    ) -> crate::authz::explain::ExplainFuture<'a> {
+        Box::pin(std::future::ready(self.explained(request)))
     }
 }

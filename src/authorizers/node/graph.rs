@@ -66,11 +66,11 @@ pub struct GraphStats {
 /// The Node authorizer's graph. Not synchronised: see `NodeGraphStore`.
 #[derive(Default)]
 pub struct NodeGraph {
-    nodes: NodeTable,
-    vertices: Table<Vertex>,
-    pods: Table<PodRecord>,
-    volumes: Table<PvRecord>,
-    bound: Table<BoundRecord>,
+    pub(super) nodes: NodeTable,
+    pub(super) vertices: Table<Vertex>,
+    pub(super) pods: Table<PodRecord>,
+    pub(super) volumes: Table<PvRecord>,
+    pub(super) bound: Table<BoundRecord>,
 }
 
 /// Only the sizes: a graph can hold 100,000 pods.

@@ -16,6 +16,7 @@
 //! * [`sample`]: upstream's synthetic cluster, for tests and benchmarks.
 
 mod authorizer;
+mod explain;
 mod gates;
 mod graph;
 mod handlers;

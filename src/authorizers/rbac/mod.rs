@@ -7,6 +7,7 @@
 //! is indexed: only bindings with a subject that can apply to the user are visited.
 
 mod authorizer;
+mod explain;
 mod index;
 mod rules;
 

@@ -313,6 +313,11 @@ mod tests {
         ];
         for (name, rule, request, want) in cases {
             assert_eq!(rule_allows(&rule, &request), want, "{name}");
+            assert_eq!(
+                crate::authz::first_mismatch(&rule, &request).is_none(),
+                want,
+                "first_mismatch: {name}"
+            );
             let prepared = PreparedRule::new(&rule);
             assert_eq!(
                 prepared.allows(&request, RequestBits::of(&request)),
@@ -394,6 +399,11 @@ mod tests {
         ];
         for (name, rule, request, want) in cases {
             assert_eq!(rule_allows(&rule, &request), want, "{name}");
+            assert_eq!(
+                crate::authz::first_mismatch(&rule, &request).is_none(),
+                want,
+                "first_mismatch: {name}"
+            );
             let prepared = PreparedRule::new(&rule);
             assert_eq!(
                 prepared.allows(&request, RequestBits::of(&request)),

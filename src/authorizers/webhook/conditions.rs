@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::authz::explain::ConditionCheck;
 use crate::authz::guard::{MatchConditions, MatchResult};
 use crate::authz::selector::{
     RequirementOutput, field_requirements_to_api, label_requirements_to_api,
@@ -46,6 +47,21 @@ fn views(requirements: &[RequirementOutput]) -> Vec<RequirementView<'_>> {
 
 impl MatchConditions for CelConditions {
     fn evaluate(&self, request: &Request) -> MatchResult {
+        let (outcome, stats) = self.with_view(request, |view| self.matcher.evaluate(view));
+        MatchResult {
+            outcome,
+            had_error: stats.errored,
+        }
+    }
+
+    fn explain(&self, request: &Request) -> Vec<ConditionCheck> {
+        self.with_view(request, |view| self.matcher.explain(view))
+    }
+}
+
+impl CelConditions {
+    /// Calls `f` with the view of `request` the conditions read.
+    fn with_view<R>(&self, request: &Request, f: impl FnOnce(&SarView<'_>) -> R) -> R {
         let (fields, labels) = match &request.attributes {
             Attributes::Resource(r) => (
                 if self.uses_field_selector {
@@ -89,10 +105,6 @@ impl MatchConditions for CelConditions {
                 Attributes::Resource(_) => None,
             },
         };
-        let (outcome, stats) = self.matcher.evaluate(&view);
-        MatchResult {
-            outcome,
-            had_error: stats.errored,
-        }
+        f(&view)
     }
 }

@@ -81,6 +81,24 @@ impl DecisionCache {
         Some(entry.answer)
     }
 
+    /// A live answer for `key` and how long ago it was stored, for `explain`: the entry's
+    /// place in the cache is not changed, and an expired entry is left for `get` to drop.
+    pub fn peek(&self, key: &str) -> Option<(Answer, Duration)> {
+        let entry = self.entries.peek(key)?;
+        let now = Instant::now();
+        if now > entry.expires {
+            return None;
+        }
+        let ttl = if entry.answer.allowed {
+            self.authorized_ttl
+        } else {
+            self.unauthorized_ttl
+        }
+        .unwrap_or_default();
+        let age = ttl.saturating_sub(entry.expires - now);
+        Some((entry.answer, age))
+    }
+
     /// Keeps `answer` for its TTL, if answers of its kind are kept.
     pub fn insert(&self, key: String, answer: &Answer) {
         let ttl = if answer.allowed {

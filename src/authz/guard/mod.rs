@@ -16,6 +16,6 @@ mod step;
 
 pub use cache::{DecisionCache, MAX_CACHEABLE_ATTRIBUTE_BYTES, should_cache};
 pub use call::{Answer, Call, CallError, CallErrorKind, CallFuture};
-pub use conditions::{ConditionGate, MatchConditions, MatchOutcome, MatchResult};
+pub use conditions::{ConditionGate, MatchConditions, MatchOutcome, MatchResult, outcome_of};
 pub use retry::Backoff;
 pub use step::{Guard, GuardConfig};

@@ -10,6 +10,10 @@ use super::cache::{DecisionCache, should_cache};
 use super::flight::SingleFlight;
 use super::{Answer, Backoff, Call, CallError, CallErrorKind, ConditionGate, MatchConditions};
 use crate::authz::deadline;
+use crate::authz::explain::{
+    Attempt, CacheCheck, Detail, ExplainFuture, ExplainOptions, Explained, WebhookChoice,
+    WebhookDetail,
+};
 use crate::authz::{Authorize, AuthzError, Decision, Outcome, Reason, Request, Verdict};
 use crate::metrics::{Metrics, WebhookLabels};
 use crate::throttle::LogThrottle;
@@ -173,7 +177,12 @@ impl<C: Call> Guard<C> {
 
     /// Attempts with retries; each attempt bounded by the timeout and by the caller's deadline.
     /// No attempt and no backoff starts past the deadline: the last error is the answer then.
-    async fn call_with_retries(&self, request: &Request) -> Result<Answer, CallError> {
+    /// With `log`, each attempt is also written there (for `explain`).
+    async fn call_with_retries(
+        &self,
+        request: &Request,
+        mut log: Option<&mut Vec<Attempt>>,
+    ) -> Result<Answer, CallError> {
         let mut attempt = 1;
         loop {
             let left = deadline::remaining();
@@ -206,6 +215,13 @@ impl<C: Call> Guard<C> {
                 Ok(_) => "success",
                 Err(e) => e.result_label(),
             });
+            if let Some(log) = log.as_deref_mut() {
+                log.push(Attempt {
+                    result: record.result.unwrap_or("error"),
+                    error: result.as_ref().err().map(ToString::to_string),
+                    millis: record.started.elapsed().as_secs_f64() * 1000.0,
+                });
+            }
             drop(record);
             match result {
                 Err(error) if error.is_retryable() && attempt < self.config.backoff.steps => {
@@ -242,10 +258,10 @@ impl<C: Call> Guard<C> {
                     }
                 };
                 self.flight
-                    .run(key, || self.call_with_retries(request), store)
+                    .run(key, || self.call_with_retries(request, None), store)
                     .await
             }
-            _ => self.call_with_retries(request).await,
+            _ => self.call_with_retries(request, None).await,
         }
     }
 }
@@ -282,6 +298,81 @@ impl<C: Call> Authorize for Guard<C> {
                 Err(error) => self.failure(error.to_string()),
             }
         }))
+    }
+
+    /// As `authorize`, but the cache is only peeked at (never filled), nothing is shared with
+    /// calls in flight, and the downstream is called only with [`WebhookChoice::Call`].
+    fn explain<'a>(
+        &'a self,
+        request: &'a Request,
+        options: &'a ExplainOptions,
+    ) -> ExplainFuture<'a> {
+        Box::pin(async move {
+            let mut detail = WebhookDetail {
+                failure_policy: self.config.failure_policy.as_str(),
+                ..WebhookDetail::default()
+            };
+            let verdict = self.explain_into(request, options, &mut detail).await;
+            Explained {
+                verdict,
+                detail: Detail::Webhook(detail),
+            }
+        })
+    }
+}
+
+impl<C: Call> Guard<C> {
+    async fn explain_into(
+        &self,
+        request: &Request,
+        options: &ExplainOptions,
+        detail: &mut WebhookDetail,
+    ) -> Verdict {
+        if let Some(gate) = &self.conditions {
+            let (answer, checks) = gate.explain(request);
+            detail.conditions = checks;
+            if let Some(verdict) = answer {
+                detail.failure_policy_applied = verdict.error.is_some();
+                return verdict;
+            }
+        }
+        if let Some(cache) = &self.cache {
+            let cacheable = should_cache(request);
+            let found = cacheable
+                .then(|| cache.peek(&(self.config.cache_key)(request)))
+                .flatten();
+            detail.cache = Some(CacheCheck {
+                hit: found.is_some(),
+                age_seconds: found.as_ref().map(|(_, age)| age.as_secs_f64()),
+                uncacheable: !cacheable,
+            });
+            if let Some((answer, _)) = found {
+                return answer.verdict();
+            }
+        }
+        match options.webhooks {
+            WebhookChoice::StandIn(answer) => {
+                detail.stand_in = Some(answer.flag());
+                answer.verdict()
+            }
+            WebhookChoice::Call => {
+                detail.called = true;
+                let call = self.call_with_retries(request, Some(&mut detail.attempts));
+                let result = match deadline::current() {
+                    Some(deadline) => tokio::time::timeout_at(deadline, call)
+                        .await
+                        .unwrap_or_else(|_| Err(self.deadline_error())),
+                    None => call.await,
+                };
+                match result {
+                    Ok(answer) => answer.verdict(),
+                    Err(error) => {
+                        detail.failure_policy_applied = true;
+                        self.failure(error.to_string())
+                    }
+                }
+            }
+        }
     }
 }
 
