@@ -67,6 +67,11 @@ pub struct ServeArgs {
     #[cfg(feature = "live")]
     #[arg(long, conflicts_with = "state")]
     kubeconfig: Option<PathBuf>,
+    /// Serve POST /explain (same body and client authentication as /authorize): the decision
+    /// and every step of the chain, as `authz-chain explain -o json` prints it. Webhooks are
+    /// never called for an explanation and caches are only looked at.
+    #[arg(long)]
+    enable_explain: bool,
     /// How long in-flight requests may take to finish after SIGTERM or SIGINT.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     shutdown_grace_period: Duration,
@@ -229,7 +234,8 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         App::new(chain, metrics.clone())
             .with_authorize_callers(authorize_callers)
             .with_metrics_access(metrics_access)
-            .with_limits(limits),
+            .with_limits(limits)
+            .with_explain(args.enable_explain),
     );
     // Watchers run until this guard is dropped, after the server has stopped.
     #[cfg(feature = "live")]

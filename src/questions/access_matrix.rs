@@ -131,15 +131,18 @@ pub const BUILT_IN: &[(&str, &str, bool)] = &[
     ("storage.k8s.io", "volumeattributesclasses", false),
 ];
 
-/// The built-in list plus `extra` (group, resource) pairs not already in it, taken as
-/// namespaced; sorted by group, then resource.
+/// The built-in list plus the `extra` (group, resource) pairs of groups that are not built in
+/// (custom resources; a rule naming an unknown resource of a built-in group names nothing
+/// discovery would list), taken as namespaced; sorted by group, then resource.
 pub fn resources(extra: impl IntoIterator<Item = (String, String)>) -> Vec<ResourceInfo> {
     let mut all: BTreeMap<(String, String), bool> = BUILT_IN
         .iter()
         .map(|(g, r, n)| (((*g).to_owned(), (*r).to_owned()), *n))
         .collect();
-    for key in extra {
-        all.entry(key).or_insert(true);
+    for (group, resource) in extra {
+        if !BUILT_IN.iter().any(|(g, _, _)| *g == group) {
+            all.entry((group, resource)).or_insert(true);
+        }
     }
     all.into_iter()
         .map(|((group, resource), namespaced)| ResourceInfo {
@@ -272,6 +275,8 @@ pub fn to_text(matrix: &Matrix) -> String {
             let pad = verb.len().saturating_sub(1);
             let _ = write!(out, "  {mark}{:pad$}", "");
         }
+        let trimmed = out.trim_end_matches(' ').len();
+        out.truncate(trimmed);
         out.push('\n');
     }
     out.push_str("✔ allowed  ✖ denied  · not allowed (no authorizer allowed)\n");

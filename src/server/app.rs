@@ -31,6 +31,7 @@ pub struct App {
     metrics_access: MetricsAccess,
     limits: Limits,
     inflight: Semaphore,
+    explain: bool,
 }
 
 impl App {
@@ -47,6 +48,7 @@ impl App {
             metrics_access: MetricsAccess::Here(CallerPolicy::open()),
             inflight: Semaphore::new(limits.max_requests_inflight),
             limits,
+            explain: false,
         }
     }
 
@@ -78,6 +80,17 @@ impl App {
         self.inflight = Semaphore::new(limits.max_requests_inflight);
         self.limits = limits;
         self
+    }
+
+    /// Serves `POST /explain` (`--enable-explain`); 404 otherwise.
+    pub fn with_explain(mut self, enabled: bool) -> Self {
+        self.explain = enabled;
+        self
+    }
+
+    /// Whether `POST /explain` is served.
+    pub fn explain_enabled(&self) -> bool {
+        self.explain
     }
 
     /// Who may ask `/authorize`.

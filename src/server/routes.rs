@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use super::App;
 use super::app::MetricsAccess;
 use super::client::{Access, CallerPolicy, ClientIdentity};
+use crate::authz::explain::ExplainOptions;
 use crate::authz::{Decision, deadline};
 use crate::metrics::{ResultLabels, RouteLabels};
 use crate::review;
@@ -34,6 +35,7 @@ pub async fn route(
     let started = Instant::now();
     let route: &'static str = match request.uri().path() {
         "/authorize" => "/authorize",
+        "/explain" => "/explain",
         "/healthz" => "/healthz",
         "/livez" => "/livez",
         "/readyz" => "/readyz",
@@ -100,6 +102,19 @@ async fn dispatch(
                 return too_many_requests();
             };
             authorize(app, request).await
+        }
+        "/explain" if app.explain_enabled() => {
+            if let Some(refusal) = refuse(app, app.authorize_callers(), client, "/explain") {
+                return refusal;
+            }
+            if request.method() != Method::POST {
+                return method_not_allowed("POST");
+            }
+            let Some(_slot) = app.try_begin_request() else {
+                app.metrics().request_rejected("too_many_requests");
+                return too_many_requests();
+            };
+            explain(app, request).await
         }
         "/healthz" | "/livez" | "/readyz" => {
             if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -236,6 +251,32 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
             &format!("cannot encode the answer: {error}"),
+        ),
+    }
+}
+
+/// `POST /explain`: the review's explanation through the current chain; webhooks are never
+/// called and caches only looked at (the default [`ExplainOptions`]).
+async fn explain(app: &App, request: http::Request<Incoming>) -> Response<Full<Bytes>> {
+    let body = match read_body(request.into_body(), app.limits().body_read_timeout).await {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    let attributes = match review::decode(&body).and_then(|r| review::to_request(&r)) {
+        Ok(attributes) => attributes,
+        Err(error) => return review_error(&error),
+    };
+    let chain = app.chain();
+    let explanation = chain.explain(&attributes, &ExplainOptions::default()).await;
+    match serde_json::to_vec(&crate::questions::explain::to_json(
+        &explanation,
+        &attributes,
+    )) {
+        Ok(bytes) => json(StatusCode::OK, bytes),
+        Err(error) => status_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            &format!("cannot encode the explanation: {error}"),
         ),
     }
 }

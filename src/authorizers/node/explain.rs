@@ -37,6 +37,8 @@ impl NodeAuthorizer {
                     let (handler, target) =
                         describe(self.handler(&r.group, &r.resource), &r.subresource);
                     detail.handler = handler.into();
+                    // Handlers of their own answer nameless requests (lists by node) without the graph.
+                    let target = target.filter(|_| handler == "graph" || !r.name.is_empty());
                     if let Some(target) = target {
                         detail.object = Some(object_text(target, &r.namespace, &r.name));
                         let (path, why, others) = self
@@ -90,10 +92,16 @@ fn describe(handler: Handler, subresource: &str) -> (&'static str, Option<Target
         ),
         Handler::Leases => ("lease", None),
         Handler::CsiNodes => ("csinode", None),
-        Handler::ResourceSlices => ("resourceslices", None),
+        Handler::ResourceSlices => (
+            "resourceslices",
+            Some(Target::Bound(BoundKind::ResourceSlice)),
+        ),
         Handler::Nodes => ("node", None),
-        Handler::Pods => ("pods", None),
-        Handler::PodCertificateRequests => ("podcertificaterequests", None),
+        Handler::Pods => ("pods", Some(Target::Pod)),
+        Handler::PodCertificateRequests => (
+            "podcertificaterequests",
+            Some(Target::Bound(BoundKind::PodCertificateRequest)),
+        ),
         Handler::StaticRules => ("static rules", None),
     }
 }
