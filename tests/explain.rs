@@ -584,3 +584,73 @@ async fn serve_answers_post_explain_only_when_enabled() {
         drop(serve);
     }
 }
+
+/// `--kubeconfig`: the one-shot commands list a live cluster (here the fake API server that
+/// speaks the list/watch protocol) before answering, through the same stores as `serve`.
+#[cfg(feature = "live")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_and_eval_read_a_live_cluster_with_kubeconfig() {
+    use common::kube_api::FakeKube;
+    use common::kube_api::objects::{pod, role, role_binding};
+    let kube = FakeKube::start().await;
+    kube.apply(role("team-a", "readers", &["get"], &["configmaps"]));
+    kube.apply(role_binding("team-a", "alice-reads", "alice", "readers"));
+    kube.apply(pod("team-a", "web", "n1", "web-tls"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_file(dir.path(), "authz.yaml", &config_with(&["Node", "RBAC"]));
+    let kubeconfig = kube.kubeconfig(dir.path());
+    let reviews = [
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+               "spec": {"resourceAttributes": {"namespace": "team-a", "verb": "get", "resource": "configmaps"}, "user": "alice"}}),
+        json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+               "spec": {"resourceAttributes": {"namespace": "team-a", "verb": "get", "resource": "secrets", "name": "web-tls"}, "user": "system:node:n1", "groups": ["system:nodes"]}}),
+    ];
+    let input: String = reviews.iter().map(|r| format!("{r}\n")).collect();
+    let (config, kubeconfig) = (
+        config.display().to_string(),
+        kubeconfig.display().to_string(),
+    );
+    let run = |command: &'static str| {
+        let (config, kubeconfig, input) = (config.clone(), kubeconfig.clone(), input.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec![
+                command,
+                "--authorization-config",
+                &config,
+                "--kubeconfig",
+                &kubeconfig,
+            ];
+            if command == "explain" {
+                args.extend(["-o", "json"]);
+            }
+            run_with_stdin(&args, &input)
+        })
+    };
+    let output = run("explain").await.expect("explain");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(answers.len(), 2);
+    assert_eq!(answers[0]["decidedBy"], "rbac");
+    assert_eq!(
+        answers[0]["steps"][2]["detail"]["allowedBy"]["binding"]["name"],
+        "alice-reads"
+    );
+    assert_eq!(answers[1]["decidedBy"], "node");
+    assert_eq!(
+        answers[1]["steps"][1]["detail"]["path"],
+        json!(["node/n1", "pod/team-a/web", "secret/team-a/web-tls"])
+    );
+    let output = run("eval").await.expect("eval");
+    let allowed: Vec<bool> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON")["status"]["allowed"] == true)
+        .collect();
+    assert_eq!(allowed, [true, true]);
+}

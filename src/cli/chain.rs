@@ -30,6 +30,12 @@ pub struct ChainArgs {
     /// used, except by `serve` in live mode (--kubeconfig, or running in a pod).
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Live mode: list (and, for `serve`, watch) RBAC and node-graph objects from the cluster
+    /// this kubeconfig names (its current context). In a pod, `serve` uses the service account
+    /// when neither this nor --state is given.
+    #[cfg(feature = "live")]
+    #[arg(long, conflicts_with = "state")]
+    pub kubeconfig: Option<PathBuf>,
     /// Members of this group are allowed before any configured authorizer, as kube-apiserver does
     /// for system:masters. An empty value removes that step.
     #[arg(long, default_value = DEFAULT_SUPERUSER_GROUP)]
@@ -151,6 +157,64 @@ pub fn load(args: &ChainArgs, metrics: &Arc<Metrics>, live: bool) -> Result<Load
         sources,
         options,
     })
+}
+
+/// How long the one-shot commands wait for a live cluster's first lists.
+#[cfg(feature = "live")]
+const LIVE_SYNC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The flags, loaded for a one-shot command (`explain`, `who-can`, `access-matrix`): from files,
+/// or with `--kubeconfig` from a live cluster, listed once into the stores before this returns.
+/// The returned guard keeps the watchers running (they apply changes while the command runs);
+/// drop it last.
+pub fn load_once(
+    args: &ChainArgs,
+    metrics: &Arc<Metrics>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(Loaded, Option<LiveGuard>)> {
+    #[cfg(feature = "live")]
+    if let Some(path) = &args.kubeconfig {
+        use authz_chain::health::Checks;
+        use authz_chain::state::live::{ClusterAccess, LiveState, connect};
+        let loaded = load(args, metrics, true)?;
+        let access = ClusterAccess::Kubeconfig(path.clone());
+        let checks = Checks::default();
+        let live = runtime.block_on(async {
+            let client = connect(&access).await?;
+            let live = LiveState::start(&client, &loaded.sources, &checks, metrics, args.feature_gates);
+            let started = tokio::time::Instant::now();
+            while !checks.all_pass() {
+                if started.elapsed() > LIVE_SYNC_TIMEOUT {
+                    let (_, report) = checks.report("readyz", true);
+                    anyhow::bail!("the cluster's objects were not all listed within {LIVE_SYNC_TIMEOUT:?}:\n{report}");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Ok(live)
+        })?;
+        log_sources(&loaded.sources);
+        return Ok((loaded, Some(live)));
+    }
+    let _ = runtime;
+    Ok((load(args, metrics, false)?, None))
+}
+
+/// What keeps a live cluster's watchers running.
+#[cfg(feature = "live")]
+pub type LiveGuard = authz_chain::state::live::LiveState;
+/// What keeps a live cluster's watchers running (nothing without the `live` feature).
+#[cfg(not(feature = "live"))]
+pub type LiveGuard = ();
+
+/// Logs what the stores hold after a live sync.
+fn log_sources(sources: &Sources) {
+    let stats = sources.node.read(|graph| graph.stats());
+    tracing::info!(
+        bindings = sources.rbac.load().binding_count(),
+        nodes = stats.nodes,
+        pods = stats.pods,
+        "cluster state listed"
+    );
 }
 
 /// Logs what a state holds.

@@ -10,7 +10,7 @@ use authz_chain::batch;
 use authz_chain::config;
 use authz_chain::metrics::Metrics;
 
-use super::chain_cli::{ChainArgs, load};
+use super::chain_cli::{ChainArgs, load_once};
 
 /// `check`: prints `ok`, or every error (one per line) on stderr; the exit status.
 pub fn check(path: &Path) -> i32 {
@@ -35,7 +35,8 @@ pub fn eval_command(args: &ChainArgs, input: &str) -> Result<i32> {
         .build()?;
     // Webhook clients need a runtime when they are built.
     let _entered = runtime.enter();
-    let chain = load(args, &Arc::new(Metrics::new()), false)?.chain()?;
+    let (loaded, _live) = load_once(args, &Arc::new(Metrics::new()), &runtime)?;
+    let chain = loaded.chain()?;
     let text = if input == "-" {
         let mut text = String::new();
         std::io::stdin()

@@ -15,7 +15,7 @@ use authz_chain::metrics::Metrics;
 use authz_chain::questions::{access_matrix, explain};
 use authz_chain::review;
 
-use super::chain_cli::{ChainArgs, Webhooks, load};
+use super::chain_cli::{ChainArgs, Webhooks, load_once};
 
 /// Text for a terminal, or JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -88,7 +88,8 @@ pub fn explain_command(args: &ExplainArgs) -> Result<i32> {
     // Webhook clients need a runtime when they are built; they are real guards (with their
     // caches), and the explanation decides whether they are called.
     let _entered = runtime.enter();
-    let chain = load(&args.chain, &Arc::new(Metrics::new()), false)?.chain()?;
+    let (loaded, _live) = load_once(&args.chain, &Arc::new(Metrics::new()), &runtime)?;
+    let chain = loaded.chain()?;
     let options = ExplainOptions {
         webhooks: args.webhooks.choice(),
     };
@@ -130,7 +131,7 @@ pub fn explain_command(args: &ExplainArgs) -> Result<i32> {
 pub fn access_matrix_command(args: &AccessMatrixArgs) -> Result<i32> {
     let runtime = runtime()?;
     let _entered = runtime.enter();
-    let mut loaded = load(&args.chain, &Arc::new(Metrics::new()), false)?;
+    let (mut loaded, _live) = load_once(&args.chain, &Arc::new(Metrics::new()), &runtime)?;
     loaded.options.webhooks = args.webhooks.mode();
     let chain = build_chain(&loaded.config, &loaded.sources, &loaded.options)?;
     let user = UserInfo {

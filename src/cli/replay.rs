@@ -92,6 +92,8 @@ pub fn replay_command(args: ReplayArgs) -> Result<i32> {
             state: Some(state.clone()),
             superuser_group: args.superuser_group.clone(),
             feature_gates: args.feature_gates,
+            #[cfg(feature = "live")]
+            kubeconfig: None,
         };
         let mut loaded =
             load(&chain_args, &metrics, false).with_context(|| format!("{side} chain"))?;

@@ -61,12 +61,6 @@ pub struct ServeArgs {
         conflicts_with = "metrics_bind_address"
     )]
     metrics_require_client_certificate: bool,
-    /// Live mode: list and watch RBAC and node-graph objects from the cluster this kubeconfig
-    /// names (its current context). In a pod, the service account is used when neither this nor
-    /// --state is given.
-    #[cfg(feature = "live")]
-    #[arg(long, conflicts_with = "state")]
-    kubeconfig: Option<PathBuf>,
     /// Serve POST /explain (same body and client authentication as /authorize): the decision
     /// and every step of the chain, as `authz-chain explain -o json` prints it. Webhooks are
     /// never called for an explanation and caches are only looked at.
@@ -396,7 +390,7 @@ fn reload_state(path: &Path, sources: &Sources, app: &App, healthy: &ReadyFlag) 
 #[cfg(feature = "live")]
 fn live_access(args: &ServeArgs) -> Option<authz_chain::state::live::ClusterAccess> {
     use authz_chain::state::live::ClusterAccess;
-    match (&args.kubeconfig, &args.chain.state) {
+    match (&args.chain.kubeconfig, &args.chain.state) {
         (Some(path), _) => Some(ClusterAccess::Kubeconfig(path.clone())),
         (None, None) => ClusterAccess::detect_in_cluster(),
         (None, Some(_)) => None,
