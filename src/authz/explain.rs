@@ -138,6 +138,10 @@ pub struct RbacGrant {
 pub struct BindingCheck {
     /// The binding.
     pub binding: BindingRef,
+    /// Whether the binding grants where the request asks (a ClusterRoleBinding, or a
+    /// RoleBinding of the request's namespace); a rule of a binding that does not ends on
+    /// `namespace` if nothing else fails first.
+    pub in_scope: bool,
     /// The role could not be found: RBAC's error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_error: Option<String>,

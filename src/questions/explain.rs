@@ -152,7 +152,13 @@ pub fn to_text(explanation: &ChainExplanation, request: &Request) -> String {
         let _ = writeln!(out, "{branch} {} [{}]: {answer}", step.name, step.kind);
         let mut lines = Vec::new();
         if let Some(v) = &step.verdict {
-            if !v.reason.is_empty() && !matches!(step.detail, Some(Detail::Rbac(_))) {
+            // RBAC's reason names its grant, and Node's is repeated by its `why`.
+            let said = match &step.detail {
+                Some(Detail::Rbac(_)) => true,
+                Some(Detail::Node(node)) => node.why.is_some(),
+                _ => false,
+            };
+            if !v.reason.is_empty() && !said {
                 lines.push(format!("reason: {}", v.reason.as_str()));
             }
             if let Some(e) = &v.error {
@@ -255,7 +261,11 @@ fn rbac_lines(rbac: &RbacDetail, lines: &mut Vec<String>) {
         return;
     }
     for check in &rbac.bindings {
-        lines.push(binding_text(&check.binding));
+        let mut line = binding_text(&check.binding);
+        if !check.in_scope {
+            line.push_str(" (another namespace)");
+        }
+        lines.push(line);
         if let Some(error) = &check.role_error {
             lines.push(format!("  role error: {error}"));
         }

@@ -34,8 +34,7 @@ impl NodeAuthorizer {
             match &request.attributes {
                 Attributes::NonResource(_) => detail.handler = "static rules".into(),
                 Attributes::Resource(r) => {
-                    let (handler, target) =
-                        describe(self.handler(&r.group, &r.resource), &r.subresource);
+                    let (handler, target) = describe(self.handler(&r.group, &r.resource));
                     detail.handler = handler.into();
                     // Handlers of their own answer nameless requests (lists by node) without the graph.
                     let target = target.filter(|_| handler == "graph" || !r.name.is_empty());
@@ -76,13 +75,12 @@ impl NodeAuthorizer {
 }
 
 /// The handler's name, and the graph object it checks (if it goes through the graph).
-fn describe(handler: Handler, subresource: &str) -> (&'static str, Option<Target>) {
+fn describe(handler: Handler) -> (&'static str, Option<Target>) {
     match handler {
         Handler::ReadNamespaced(kind) | Handler::Get(Target::Ref(kind)) => {
             ("graph", Some(Target::Ref(kind)))
         }
         Handler::PersistentVolumeClaims => {
-            let _ = subresource;
             ("graph", Some(Target::Ref(RefKind::PersistentVolumeClaim)))
         }
         Handler::Get(target) => ("graph", Some(target)),

@@ -102,6 +102,7 @@ impl RbacIndex {
                 };
                 checks.push(BindingCheck {
                     binding: binding_ref(binding, subject, scope_namespace),
+                    in_scope: !elsewhere,
                     role_error,
                     rules,
                 });
