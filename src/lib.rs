@@ -15,7 +15,8 @@
 //! 5. [`state`]: manifest files, aggregation, live list/watch, and the stores they fill;
 //! 6. [`build`]: the one place a configuration and a state become a chain;
 //! 7. front ends: [`server`], [`batch`] (the `eval` command: reviews read from a file),
-//!    [`questions`] (`explain`, `who-can`, `access-matrix`), [`replay`], [`loadgen`];
+//!    [`questions`] (`explain`, `who-can`, `access-matrix`), [`replay`], [`loadgen`],
+//!    [`shadow`] (a candidate chain beside the live one, which [`server`] feeds);
 //!
 //! and the binary (`main.rs`, `cli/`) on top.
 #![forbid(unsafe_code)]
@@ -39,5 +40,6 @@ pub mod replay;
 pub mod review;
 pub mod samples;
 pub mod server;
+pub mod shadow;
 pub mod state;
 pub mod throttle;

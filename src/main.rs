@@ -14,6 +14,8 @@ mod loadgen_cli;
 mod replay_cli;
 #[path = "cli/serve.rs"]
 mod serve_cli;
+#[path = "cli/shadow.rs"]
+mod shadow_cli;
 
 use std::path::PathBuf;
 use std::time::Duration;

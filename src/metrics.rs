@@ -93,6 +93,24 @@ pub struct ReasonLabels {
     pub reason: String,
 }
 
+/// `live`, `shadow` (each `allowed`, `denied` or `no-opinion`) and `class` of a shadow decision.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ShadowLabels {
+    /// The live chain's answer.
+    pub live: String,
+    /// The shadow chain's answer.
+    pub shadow: String,
+    /// `same`, or how it moved: `break`, `widen`, `authorizer`, `reason`.
+    pub class: String,
+}
+
+/// `hash` of a configuration file's bytes.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HashLabels {
+    /// `sha256:` hash.
+    pub hash: String,
+}
+
 /// `status` of a reload: `success` or `failure`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabels {
@@ -155,6 +173,18 @@ pub struct Metrics {
     /// `authz_chain_requests_rejected_total`: requests refused before evaluation, by reason
     /// (`too_many_requests`, `client_not_allowed`).
     pub requests_rejected: Family<ReasonLabels, Counter>,
+    /// `authz_chain_shadow_decisions_total`: requests the shadow chain decided, by both answers
+    /// and how they differ.
+    pub shadow_decisions: Family<ShadowLabels, Counter>,
+    /// `authz_chain_shadow_skipped_total`: requests the shadow chain did not decide, by reason
+    /// (`queue_full`, `not_loaded`).
+    pub shadow_skipped: Family<ReasonLabels, Counter>,
+    /// `authz_chain_shadow_config_info`: the hash of the shadow configuration in force (no
+    /// series while no shadow is loaded).
+    pub shadow_config_info: Family<HashLabels, Gauge>,
+    /// `authz_chain_shadow_reloads_total`: loads of the shadow configuration and state after a
+    /// change, by status.
+    pub shadow_reloads: Family<StatusLabels, Counter>,
 }
 
 fn attempt_histogram() -> Histogram {
@@ -213,6 +243,30 @@ impl Metrics {
         let handshake_errors = Family::<ReasonLabels, Counter>::default();
         let requests_rejected = Family::<ReasonLabels, Counter>::default();
         let attempts = Family::<ResultLabels, Counter>::default();
+        let shadow_decisions = Family::<ShadowLabels, Counter>::default();
+        let shadow_skipped = Family::<ReasonLabels, Counter>::default();
+        let shadow_config_info = Family::<HashLabels, Gauge>::default();
+        let shadow_reloads = Family::<StatusLabels, Counter>::default();
+        registry.register(
+            "authz_chain_shadow_decisions",
+            "Requests the shadow chain decided beside the live one, by both answers (allowed, denied, no-opinion) and class (same, break, widen, authorizer, reason)",
+            shadow_decisions.clone(),
+        );
+        registry.register(
+            "authz_chain_shadow_skipped",
+            "Requests the shadow chain did not decide, by reason",
+            shadow_skipped.clone(),
+        );
+        registry.register(
+            "authz_chain_shadow_config_info",
+            "The hash of the shadow authorization configuration in force",
+            shadow_config_info.clone(),
+        );
+        registry.register(
+            "authz_chain_shadow_reloads",
+            "Loads of the shadow configuration and state after a change, by status; on failure the last good shadow is kept",
+            shadow_reloads.clone(),
+        );
         let attempt_duration: HistogramFamily<ResultLabels> =
             Family::new_with_constructor(attempt_histogram);
         let http_duration: HistogramFamily<RouteLabels> =
@@ -324,6 +378,10 @@ impl Metrics {
         );
         Metrics {
             registry,
+            shadow_decisions,
+            shadow_skipped,
+            shadow_config_info,
+            shadow_reloads,
             state_reloads,
             connections,
             connections_closed,

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("server", 7),
     ("batch", 7),
     ("questions", 7),
+    ("shadow", 7),
     ("replay", 7),
     ("loadgen", 7),
 ];

@@ -5,6 +5,7 @@
 mod authorize;
 mod builtin;
 mod chain;
+pub mod compare;
 pub mod deadline;
 pub mod explain;
 pub mod guard;

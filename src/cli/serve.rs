@@ -61,6 +61,8 @@ pub struct ServeArgs {
         conflicts_with = "metrics_bind_address"
     )]
     metrics_require_client_certificate: bool,
+    #[command(flatten)]
+    shadow: super::shadow_cli::ShadowArgs,
     /// Serve POST /explain (same body and client authentication as /authorize): the decision
     /// and every step of the chain, as `authz-chain explain -o json` prints it. Webhooks are
     /// never called for an explanation and caches are only looked at.
@@ -224,13 +226,27 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         }),
         (None, false) => MetricsAccess::Here(CallerPolicy::open()),
     };
-    let app = Arc::new(
-        App::new(chain, metrics.clone())
-            .with_authorize_callers(authorize_callers)
-            .with_metrics_access(metrics_access)
-            .with_limits(limits)
-            .with_explain(args.enable_explain),
-    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let mut app = App::new(chain, metrics.clone())
+        .with_authorize_callers(authorize_callers)
+        .with_metrics_access(metrics_access)
+        .with_limits(limits)
+        .with_explain(args.enable_explain);
+    // The shadow's watchers run until this guard is dropped, after the server has stopped.
+    let _shadow =
+        match super::shadow_cli::start(&args.shadow, &loaded, &metrics, stopped(stop_rx.clone()))
+            .await?
+        {
+            Some((shadow, guard)) => {
+                app = app.with_shadow(shadow);
+                Some(guard)
+            }
+            None => None,
+        };
+    let app = Arc::new(app);
     // Watchers run until this guard is dropped, after the server has stopped.
     #[cfg(feature = "live")]
     let _live = match &live {
@@ -249,7 +265,6 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
     };
     #[cfg(not(feature = "live"))]
     let _ = &live;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let accepting = app.readiness_check("shutdown");
     accepting.set(true);
     let delay = args.shutdown_delay_duration;
@@ -265,9 +280,6 @@ async fn serve_async(args: ServeArgs) -> Result<i32> {
         }
         let _ = stop_tx.send(true);
     });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
     if let Some(listener) = metrics_listener {
         tracing::info!(address = %listener.local_addr()?, "serving /metrics over HTTP");
         tokio::spawn(server::serve_metrics(

@@ -6,6 +6,7 @@
 //! once, one per line.
 
 mod decode;
+mod hash;
 mod kubeconfig;
 mod load;
 mod types;
@@ -15,6 +16,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use hash::config_hash;
 pub use kubeconfig::{
     BasicAuth, ExecApiVersion, ExecCluster, ExecConfig, Impersonation, KubeconfigError,
     ProxyScheme, ProxyUrl, WebhookConnection, load_webhook_connection, parse_webhook_connection,

@@ -4,7 +4,7 @@
 use super::evaluate::Evaluator;
 use super::event::{self, Stage};
 use super::reconstruct::{self, notes};
-use super::record::{Class, Flip, Record, Replayed};
+use super::record::{Class, Record, Replayed, flip_against_log, flip_between};
 use super::summary::Malformed;
 
 /// The chains a replay asks.
@@ -67,9 +67,9 @@ pub fn process(bytes: &[u8], origin: (u32, u64), source: &str, chains: &Chains) 
         }
     }
     let flip = match (&baseline, &candidate) {
-        (Some(b), Some(c)) => Flip::between(b, c),
+        (Some(b), Some(c)) => flip_between(b, c),
         (None, Some(c)) if chains.baseline.is_none() => {
-            Flip::against_log(reconstruction.recorded, c)
+            flip_against_log(reconstruction.recorded, c)
         }
         _ => None,
     };

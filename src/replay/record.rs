@@ -69,64 +69,32 @@ pub struct Replayed {
     pub ambiguous: bool,
 }
 
-/// How the decision moved between two sides (recorded or baseline → candidate).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Flip {
-    /// Allowed before, forbidden now: "would break".
-    Break,
-    /// Forbidden before, allowed now: "would widen".
-    Widen,
-    /// Same decision, another deciding authorizer.
-    Authorizer,
-    /// Same decision and authorizer, another reason.
-    Reason,
+pub use crate::authz::compare::Flip;
+use crate::authz::compare::Side;
+
+impl Replayed {
+    fn side(&self) -> Side<'_> {
+        Side {
+            allowed: self.decision == Recorded::Allow,
+            decided_by: self.decided_by.as_deref(),
+            reason: self.reason.as_str(),
+        }
+    }
 }
 
-impl Flip {
-    /// All kinds, in report order.
-    pub const ALL: [Flip; 4] = [Flip::Break, Flip::Widen, Flip::Authorizer, Flip::Reason];
-
-    /// The kind's name in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flip::Break => "would break",
-            Flip::Widen => "would widen",
-            Flip::Authorizer => "deciding authorizer changed",
-            Flip::Reason => "reason changed",
-        }
+/// The flip from the recorded decision to the candidate's (decisions only: the log does not
+/// say which authorizer decided).
+pub fn flip_against_log(recorded: Option<Recorded>, candidate: &Replayed) -> Option<Flip> {
+    match (recorded?, candidate.decision) {
+        (Recorded::Allow, Recorded::Forbid) => Some(Flip::Break),
+        (Recorded::Forbid, Recorded::Allow) => Some(Flip::Widen),
+        _ => None,
     }
+}
 
-    /// The kind's key in machine output.
-    pub fn key(self) -> &'static str {
-        match self {
-            Flip::Break => "break",
-            Flip::Widen => "widen",
-            Flip::Authorizer => "authorizer",
-            Flip::Reason => "reason",
-        }
-    }
-
-    /// The flip from the recorded decision to the candidate's (decisions only: the log does not
-    /// say which authorizer decided).
-    pub fn against_log(recorded: Option<Recorded>, candidate: &Replayed) -> Option<Flip> {
-        match (recorded?, candidate.decision) {
-            (Recorded::Allow, Recorded::Forbid) => Some(Flip::Break),
-            (Recorded::Forbid, Recorded::Allow) => Some(Flip::Widen),
-            _ => None,
-        }
-    }
-
-    /// The flip from the baseline's decision to the candidate's.
-    pub fn between(baseline: &Replayed, candidate: &Replayed) -> Option<Flip> {
-        match (baseline.decision, candidate.decision) {
-            (Recorded::Allow, Recorded::Forbid) => Some(Flip::Break),
-            (Recorded::Forbid, Recorded::Allow) => Some(Flip::Widen),
-            _ if baseline.decided_by != candidate.decided_by => Some(Flip::Authorizer),
-            _ if baseline.reason != candidate.reason => Some(Flip::Reason),
-            _ => None,
-        }
-    }
+/// The flip from the baseline's answer to the candidate's: the comparison shadow mode uses too.
+pub fn flip_between(baseline: &Replayed, candidate: &Replayed) -> Option<Flip> {
+    Flip::between(baseline.side(), candidate.side())
 }
 
 /// One event after replay.

@@ -11,6 +11,7 @@ use super::limits::Limits;
 use crate::authz::Chain;
 use crate::health::{Checks, ReadyFlag};
 use crate::metrics::Metrics;
+use crate::shadow::Shadow;
 
 /// Where `/metrics` is served.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +33,7 @@ pub struct App {
     limits: Limits,
     inflight: Semaphore,
     explain: bool,
+    shadow: Option<Arc<Shadow>>,
 }
 
 impl App {
@@ -49,6 +51,7 @@ impl App {
             inflight: Semaphore::new(limits.max_requests_inflight),
             limits,
             explain: false,
+            shadow: None,
         }
     }
 
@@ -86,6 +89,17 @@ impl App {
     pub fn with_explain(mut self, enabled: bool) -> Self {
         self.explain = enabled;
         self
+    }
+
+    /// Feeds every answered review to `shadow` and serves `GET /shadow`.
+    pub fn with_shadow(mut self, shadow: Arc<Shadow>) -> Self {
+        self.shadow = Some(shadow);
+        self
+    }
+
+    /// The shadow chain, when one is configured.
+    pub fn shadow(&self) -> Option<&Arc<Shadow>> {
+        self.shadow.as_ref()
     }
 
     /// Whether `POST /explain` is served.

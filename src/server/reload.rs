@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
-
 use super::App;
 use super::watch::{Watched, watch};
 use crate::authz::Chain;
+pub use crate::config::config_hash;
 use crate::config::{AuthorizerSpec, Connection, LoadedConfig, load_data, load_webhook_connection};
 use crate::metrics::{ConfigInfoLabels, Metrics, ReloadLabels};
 
@@ -67,20 +66,6 @@ pub struct ConfigReloader {
     id_hash: String,
     // Serializes checks (notify and the poll may fire together); never held across an await.
     last: Mutex<Last>,
-}
-
-/// `"sha256:" + hex(sha256(bytes))`, or empty for empty input, as upstream's `getHash`.
-pub fn config_hash(bytes: &[u8]) -> String {
-    if bytes.is_empty() {
-        return String::new();
-    }
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for byte in digest {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
 }
 
 impl ConfigReloader {

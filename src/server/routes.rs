@@ -36,6 +36,7 @@ pub async fn route(
     let route: &'static str = match request.uri().path() {
         "/authorize" => "/authorize",
         "/explain" => "/explain",
+        "/shadow" => "/shadow",
         "/healthz" => "/healthz",
         "/livez" => "/livez",
         "/readyz" => "/readyz",
@@ -115,6 +116,23 @@ async fn dispatch(
                 return too_many_requests();
             };
             explain(app, request).await
+        }
+        "/shadow" if app.shadow().is_some() => {
+            if let Some(refusal) = refuse(app, app.authorize_callers(), client, "/shadow") {
+                return refusal;
+            }
+            if request.method() != Method::GET && request.method() != Method::HEAD {
+                return method_not_allowed("GET, HEAD");
+            }
+            let report = app.shadow().map(|shadow| shadow.report());
+            match serde_json::to_vec(&report) {
+                Ok(bytes) => json(StatusCode::OK, bytes),
+                Err(error) => status_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    &format!("cannot encode the shadow report: {error}"),
+                ),
+            }
         }
         "/healthz" | "/livez" | "/readyz" => {
             if request.method() != Method::GET && request.method() != Method::HEAD {
@@ -245,7 +263,12 @@ async fn authorize(app: &App, request: http::Request<Incoming>) -> Response<Full
     if outcome.verdict.decision == Decision::Deny {
         tracing::trace!(user = %attributes.user.name, "denied");
     }
-    match serde_json::to_vec(&answer) {
+    let body = serde_json::to_vec(&answer);
+    // After the answer is built: the shadow never delays it (a try_send into its queue).
+    if let Some(shadow) = app.shadow() {
+        shadow.offer(attributes, &outcome);
+    }
+    match body {
         Ok(bytes) => json(StatusCode::OK, bytes),
         Err(error) => status_response(
             StatusCode::INTERNAL_SERVER_ERROR,
