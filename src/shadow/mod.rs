@@ -15,7 +15,7 @@
 mod loader;
 mod report;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -78,6 +78,8 @@ pub struct Shadow {
     metrics: Arc<Metrics>,
     queue_full: Counter,
     not_loaded: Counter,
+    /// `authz_chain_shadow_decisions_total` by (live, shadow, class), resolved on first use.
+    decisions: [OnceLock<Counter>; 45],
     /// Lets difference lines through at the configured rate; `None` logs none.
     log: Option<LogThrottle>,
 }
@@ -115,6 +117,7 @@ impl Shadow {
             queue: sender,
             stats: Mutex::new(Stats::default()),
             queue_full: skipped("queue_full"),
+            decisions: std::array::from_fn(|_| OnceLock::new()),
             not_loaded: skipped("not_loaded"),
             log: (log_rate > 0)
                 .then(|| LogThrottle::new(Duration::from_secs(1) / log_rate.min(1_000_000))),
@@ -202,6 +205,26 @@ impl Shadow {
         )
     }
 
+    /// The `authz_chain_shadow_decisions_total` series of one outcome, resolved once.
+    fn decision_counter(&self, live: Decision, shadow: Decision, flip: Option<Flip>) -> &Counter {
+        let index = |d: Decision| match d {
+            Decision::Allow => 0,
+            Decision::Deny => 1,
+            Decision::NoOpinion => 2,
+        };
+        let class = flip.map_or(0, |f| 1 + Flip::ALL.iter().position(|k| *k == f).unwrap_or(0));
+        let slot = (index(live) * 3 + index(shadow)) * 5 + class;
+        self.decisions[slot].get_or_init(|| {
+            self.metrics
+                .shadow_decisions
+                .get_or_create_owned(&ShadowLabels {
+                    live: result(live).to_owned(),
+                    shadow: result(shadow).to_owned(),
+                    class: flip.map_or("same", Flip::key).to_owned(),
+                })
+        })
+    }
+
     fn lock_stats(&self) -> std::sync::MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -220,13 +243,7 @@ impl Shadow {
         };
         let flip = Flip::between(live, Side::of(&shadow));
         let class = flip.map_or("same", Flip::key);
-        self.metrics
-            .shadow_decisions
-            .get_or_create(&ShadowLabels {
-                live: result(job.live.decision).to_owned(),
-                shadow: result(shadow.verdict.decision).to_owned(),
-                class: class.to_owned(),
-            })
+        self.decision_counter(job.live.decision, shadow.verdict.decision, flip)
             .inc();
         let mut stats = self.lock_stats();
         stats.count(class);
