@@ -459,3 +459,74 @@ async fn a_hanging_shadow_webhook_and_a_full_queue_do_not_slow_live_answers() {
     assert!(skipped >= 300 - 64 - 8 - 1, "skipped {skipped}:\n{metrics}");
     assert!(hanging.calls() >= 1);
 }
+
+/// `--shadow-state` is re-read when it changes (like `--state`), and `--shadow-kubeconfig`
+/// shadows with a live cluster's objects once they are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_state_files_reload_and_a_shadow_cluster_is_listed_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let live_config = write_file(dir.path(), "live.yaml", LIVE_CONFIG);
+    let shadow_config = write_file(dir.path(), "shadow.yaml", LIVE_CONFIG);
+    let state = testdata("node/state");
+    let shadow_state = dir.path().join("shadow-state");
+    copy_dir(&state, &shadow_state);
+    let certs = dir.path().join("certs");
+    let serve = Serve::start([
+        "--cert-dir",
+        certs.to_str().expect("path"),
+        "--authorization-config",
+        live_config.to_str().expect("path"),
+        "--state",
+        state.to_str().expect("path"),
+        "--shadow-authorization-config",
+        shadow_config.to_str().expect("path"),
+        "--shadow-state",
+        shadow_state.to_str().expect("path"),
+    ]);
+    let ca = std::fs::read_to_string(certs.join("authz-chain-ca.crt")).expect("CA");
+    let mut client = Client::connect(&serve, &ca).await;
+    let alice = review(json!({"resourceAttributes": {"namespace": "ns-a", "verb": "get", "resource": "pods"}, "user": "alice"})).to_string();
+    client.request("POST", "/authorize", alice.clone()).await;
+    let report = wait_for_total(&mut client, 1).await;
+    assert_eq!(report["counts"]["same"], 1, "{report}");
+    let loaded = report["loadedAt"].clone();
+    write_file(
+        &shadow_state,
+        "zz-alice.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: alice-views\n  namespace: ns-a\nsubjects:\n- kind: User\n  name: alice\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\n",
+    );
+    wait_for(&mut client, "state reloaded", |r| r["loadedAt"] != loaded).await;
+    client.request("POST", "/authorize", alice.clone()).await;
+    let report = wait_for_total(&mut client, 1).await;
+    assert_eq!(report["counts"]["widen"], 1, "{report}");
+    drop(serve);
+
+    #[cfg(feature = "live")]
+    {
+        use common::kube_api::FakeKube;
+        use common::kube_api::objects::{role, role_binding};
+        let kube = FakeKube::start().await;
+        kube.apply(role("ns-a", "pod-reader", &["get"], &["pods"]));
+        kube.apply(role_binding("ns-a", "alice-reads", "alice", "pod-reader"));
+        let certs = dir.path().join("certs-live");
+        let serve = Serve::start([
+            "--cert-dir",
+            certs.to_str().expect("path"),
+            "--authorization-config",
+            live_config.to_str().expect("path"),
+            "--state",
+            state.to_str().expect("path"),
+            "--shadow-authorization-config",
+            shadow_config.to_str().expect("path"),
+            "--shadow-kubeconfig",
+            kube.kubeconfig(dir.path()).to_str().expect("path"),
+        ]);
+        let ca = std::fs::read_to_string(certs.join("authz-chain-ca.crt")).expect("CA");
+        let mut client = Client::connect(&serve, &ca).await;
+        wait_for(&mut client, "listed", |r| r["active"] == true).await;
+        client.request("POST", "/authorize", alice).await;
+        let report = wait_for_total(&mut client, 1).await;
+        assert_eq!(report["counts"]["widen"], 1, "{report}");
+        assert_eq!(report["differences"][0]["shadow"]["decidedBy"], "rbac");
+    }
+}

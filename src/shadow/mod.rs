@@ -212,7 +212,9 @@ impl Shadow {
             Decision::Deny => 1,
             Decision::NoOpinion => 2,
         };
-        let class = flip.map_or(0, |f| 1 + Flip::ALL.iter().position(|k| *k == f).unwrap_or(0));
+        let class = flip.map_or(0, |f| {
+            1 + Flip::ALL.iter().position(|k| *k == f).unwrap_or(0)
+        });
         let slot = (index(live) * 3 + index(shadow)) * 5 + class;
         self.decisions[slot].get_or_init(|| {
             self.metrics
