@@ -15,7 +15,7 @@
 //! 5. [`state`]: manifest files, aggregation, live list/watch, and the stores they fill;
 //! 6. [`build`]: the one place a configuration and a state become a chain;
 //! 7. front ends: [`server`], [`batch`] (the `eval` command: reviews read from a file),
-//!    [`replay`], [`loadgen`];
+//!    [`replay`], [`loadgen`], [`questions`] (the operators' questions: `who-can`);
 //!
 //! and the binary (`main.rs`, `cli/`) on top.
 #![forbid(unsafe_code)]
@@ -34,6 +34,7 @@ pub mod go;
 pub mod health;
 pub mod loadgen;
 pub mod metrics;
+pub mod questions;
 pub mod replay;
 pub mod review;
 pub mod samples;

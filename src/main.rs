@@ -1,5 +1,6 @@
-//! The `authz-chain` command line: `serve`, `check`, `eval` and `replay`. Parses flags, wires the
-//! library together and passes a signal future to the server; nothing else.
+//! The `authz-chain` command line: `serve`, `check`, `eval`, `replay`, `loadgen` and `who-can`.
+//! Parses flags, wires the library together and passes a signal future to the server; nothing
+//! else.
 
 #[path = "cli/chain.rs"]
 mod chain_cli;
@@ -11,6 +12,8 @@ mod loadgen_cli;
 mod replay_cli;
 #[path = "cli/serve.rs"]
 mod serve_cli;
+#[path = "cli/who_can.rs"]
+mod who_can_cli;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -63,6 +66,9 @@ enum Command {
     /// Send SubjectAccessReviews to a running webhook as kube-apiserver does, and report
     /// throughput and latency percentiles.
     Loadgen(Box<loadgen_cli::LoadgenArgs>),
+    /// List every User, Group and ServiceAccount the chain allows to make a request (RBAC), with
+    /// the bindings that grant it, the superuser group and the node identities (Node).
+    WhoCan(Box<who_can_cli::WhoCanArgs>),
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -107,5 +113,6 @@ fn run(command: Command) -> Result<i32> {
         Command::Serve(args) => serve_cli::serve(*args),
         Command::Replay(args) => replay_cli::replay_command(*args),
         Command::Loadgen(args) => loadgen_cli::loadgen_command(*args),
+        Command::WhoCan(args) => who_can_cli::who_can_command(*args),
     }
 }

@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("batch", 7),
     ("replay", 7),
     ("loadgen", 7),
+    ("questions", 7),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
