@@ -16,6 +16,8 @@ mod replay_cli;
 mod serve_cli;
 #[path = "cli/shadow.rs"]
 mod shadow_cli;
+#[path = "cli/who_can.rs"]
+mod who_can_cli;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -72,6 +74,9 @@ enum Command {
     /// Send SubjectAccessReviews to a running webhook as kube-apiserver does, and report
     /// throughput and latency percentiles.
     Loadgen(Box<loadgen_cli::LoadgenArgs>),
+    /// List every User, Group and ServiceAccount the chain allows to make a request (RBAC), with
+    /// the bindings that grant it, the superuser group and the node identities (Node).
+    WhoCan(Box<who_can_cli::WhoCanArgs>),
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -118,5 +123,6 @@ fn run(command: Command) -> Result<i32> {
         Command::AccessMatrix(args) => explain_cli::access_matrix_command(&args),
         Command::Replay(args) => replay_cli::replay_command(*args),
         Command::Loadgen(args) => loadgen_cli::loadgen_command(*args),
+        Command::WhoCan(args) => who_can_cli::who_can_command(*args),
     }
 }

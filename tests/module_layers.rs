@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("shadow", 7),
     ("replay", 7),
     ("loadgen", 7),
+    ("questions", 7),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

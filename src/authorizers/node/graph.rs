@@ -380,6 +380,22 @@ impl NodeGraph {
             self.vertices.remove(vertex);
         }
     }
+
+    /// The name of every node something is bound to (pods, VolumeAttachments, ResourceSlices,
+    /// PodCertificateRequests), sorted: the nodes the graph can say anything about.
+    pub fn node_names(&self) -> Vec<String> {
+        let mut ids: Vec<NodeId> = (self.pods.iter().map(|p| p.node))
+            .chain(self.bound.iter().map(|b| b.node))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names: Vec<String> = ids
+            .iter()
+            .map(|&id| self.nodes.name(id).to_owned())
+            .collect();
+        names.sort_unstable();
+        names
+    }
 }
 
 fn pv_key(name: &str) -> Key<'_> {
