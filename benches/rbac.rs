@@ -15,39 +15,13 @@
 use std::hint::black_box;
 use std::path::Path;
 
-use authz_chain::api::meta::ObjectMeta;
-use authz_chain::api::rbac::{Binding, RoleRef, Subject};
-use authz_chain::authorizers::rbac::{RbacIndex, RbacObjects};
-use authz_chain::authz::{Attributes, Decision, Request, ResourceAttributes, UserInfo};
+use authz_chain::authorizers::rbac::RbacIndex;
+use authz_chain::authz::{Decision, Request};
 use authz_chain::state::ClusterState;
-use criterion::{Criterion, criterion_group, criterion_main};
+mod common;
 
-fn request(
-    user: &str,
-    groups: &[&str],
-    namespace: &str,
-    verb: &str,
-    resource: &str,
-    subresource: &str,
-    name: &str,
-) -> Request {
-    Request {
-        user: UserInfo {
-            name: user.into(),
-            groups: groups.iter().map(|g| g.to_string()).collect(),
-            ..UserInfo::default()
-        },
-        attributes: Attributes::Resource(ResourceAttributes {
-            namespace: namespace.into(),
-            verb: verb.into(),
-            version: "v1".into(),
-            resource: resource.into(),
-            subresource: subresource.into(),
-            name: name.into(),
-            ..ResourceAttributes::default()
-        }),
-    }
-}
+use common::{extra_bindings, request};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 /// `(name, request, expected decision)`.
 fn cases() -> Vec<(&'static str, Request, Decision)> {
@@ -126,60 +100,12 @@ fn cases() -> Vec<(&'static str, Request, Decision)> {
     ]
 }
 
-fn extra_bindings(objects: &mut RbacObjects, count: usize) {
-    let subject = |kind: &str, name: String, namespace: String| Subject {
-        kind: kind.into(),
-        name,
-        namespace,
-        ..Subject::default()
-    };
-    for i in 0..count {
-        let namespace = match i % 10 {
-            0 => "kube-system".to_owned(),
-            1 => "default".to_owned(),
-            _ => format!("extra-ns-{}", i % 1000),
-        };
-        let subjects = match i % 3 {
-            0 => vec![subject("User", format!("extra-user-{i}"), String::new())],
-            1 => vec![subject(
-                "Group",
-                format!("extra-group-{}", i % 500),
-                String::new(),
-            )],
-            _ => vec![subject(
-                "ServiceAccount",
-                format!("extra-sa-{i}"),
-                namespace.clone(),
-            )],
-        };
-        let cluster = i % 2 == 0;
-        let binding = Binding {
-            metadata: ObjectMeta {
-                name: format!("extra-{i}"),
-                namespace: if cluster { String::new() } else { namespace },
-                ..ObjectMeta::default()
-            },
-            subjects,
-            role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
-                kind: "ClusterRole".into(),
-                name: "view".into(),
-            },
-        };
-        if cluster {
-            objects.cluster_role_bindings.push(binding);
-        } else {
-            objects.role_bindings.push(binding);
-        }
-    }
-}
-
 fn bench(c: &mut Criterion) {
     let bootstrap = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bootstrap");
     let state = ClusterState::load(&bootstrap).expect("bootstrap policy");
     for extra in [0usize, 10_000, 100_000] {
         let mut objects = state.rbac.clone();
-        extra_bindings(&mut objects, extra);
+        extra_bindings(&mut objects, extra, &["view"]);
         let index = RbacIndex::build(&objects);
         let mut group = c.benchmark_group(format!("rbac/bootstrap+{extra}"));
         for (name, request, expected) in cases() {

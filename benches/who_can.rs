@@ -16,63 +16,17 @@ use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
 
-use authz_chain::api::meta::ObjectMeta;
-use authz_chain::api::rbac::{Binding, RoleRef, Subject};
 use authz_chain::authorizers::node::FeatureGates;
-use authz_chain::authorizers::rbac::{RbacIndex, RbacObjects};
+use authz_chain::authorizers::rbac::RbacIndex;
 use authz_chain::config;
 use authz_chain::questions::who_can::{Authorities, CanIArgs, parse_args};
 use authz_chain::state::{ClusterState, Sources};
+mod common;
+
+use common::extra_bindings;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const ROLES: [&str; 4] = ["view", "edit", "admin", "system:basic-user"];
-
-fn extra_bindings(objects: &mut RbacObjects, count: usize) {
-    let subject = |kind: &str, name: String, namespace: String| Subject {
-        kind: kind.into(),
-        name,
-        namespace,
-        ..Subject::default()
-    };
-    for i in 0..count {
-        let namespace = match i % 10 {
-            0 => "kube-system".to_owned(),
-            _ => format!("extra-ns-{}", i % 1000),
-        };
-        let subjects = match i % 3 {
-            0 => vec![subject("User", format!("extra-user-{i}"), String::new())],
-            1 => vec![subject(
-                "Group",
-                format!("extra-group-{}", i % 500),
-                String::new(),
-            )],
-            _ => vec![subject(
-                "ServiceAccount",
-                format!("extra-sa-{i}"),
-                namespace.clone(),
-            )],
-        };
-        let cluster = i % 2 == 0;
-        let binding = Binding {
-            metadata: ObjectMeta {
-                name: format!("extra-{i}"),
-                namespace: if cluster { String::new() } else { namespace },
-                ..ObjectMeta::default()
-            },
-            subjects,
-            role_ref: RoleRef {
-                api_group: "rbac.authorization.k8s.io".into(),
-                kind: "ClusterRole".into(),
-                name: ROLES[(i / 2) % ROLES.len()].into(),
-            },
-        };
-        if cluster {
-            objects.cluster_role_bindings.push(binding);
-        } else {
-            objects.role_bindings.push(binding);
-        }
-    }
-}
 
 /// `(name, kubectl-style arguments, namespace)`.
 fn cases() -> Vec<(&'static str, Vec<String>, Option<&'static str>)> {
@@ -101,7 +55,7 @@ fn bench(c: &mut Criterion) {
     let bootstrap = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/bootstrap");
     let state = ClusterState::load(&bootstrap).expect("bootstrap policy");
     let mut objects = state.rbac.clone();
-    extra_bindings(&mut objects, 100_000);
+    extra_bindings(&mut objects, 100_000, &ROLES);
     let index = RbacIndex::build(&objects);
     assert!(index.binding_count() >= 100_000);
     let sources = Sources {

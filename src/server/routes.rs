@@ -91,8 +91,13 @@ async fn dispatch(
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     match path {
-        "/authorize" => {
-            if let Some(refusal) = refuse(app, app.authorize_callers(), client, "/authorize") {
+        "/authorize" | "/explain" if path == "/authorize" || app.explain_enabled() => {
+            let route = if path == "/authorize" {
+                "/authorize"
+            } else {
+                "/explain"
+            };
+            if let Some(refusal) = refuse(app, app.authorize_callers(), client, route) {
                 return refusal;
             }
             if request.method() != Method::POST {
@@ -102,20 +107,11 @@ async fn dispatch(
                 app.metrics().request_rejected("too_many_requests");
                 return too_many_requests();
             };
-            authorize(app, request).await
-        }
-        "/explain" if app.explain_enabled() => {
-            if let Some(refusal) = refuse(app, app.authorize_callers(), client, "/explain") {
-                return refusal;
+            if route == "/authorize" {
+                authorize(app, request).await
+            } else {
+                explain(app, request).await
             }
-            if request.method() != Method::POST {
-                return method_not_allowed("POST");
-            }
-            let Some(_slot) = app.try_begin_request() else {
-                app.metrics().request_rejected("too_many_requests");
-                return too_many_requests();
-            };
-            explain(app, request).await
         }
         "/shadow" if app.shadow().is_some() => {
             if let Some(refusal) = refuse(app, app.authorize_callers(), client, "/shadow") {

@@ -159,6 +159,19 @@ impl<C: Call> Guard<C> {
         )
     }
 
+    /// `call`, cut at the caller's deadline (if any) with the deadline's error.
+    async fn within_deadline(
+        &self,
+        call: impl std::future::Future<Output = Result<Answer, CallError>>,
+    ) -> Result<Answer, CallError> {
+        match deadline::current() {
+            Some(deadline) => tokio::time::timeout_at(deadline, call)
+                .await
+                .unwrap_or_else(|_| Err(self.deadline_error())),
+            None => call.await,
+        }
+    }
+
     /// Counts and logs (rate-limited) a call that failed for good.
     fn record_failure(&self, error: &CallError, attempts: u32) {
         if self.config.failure_policy == Decision::NoOpinion {
@@ -285,14 +298,10 @@ impl<C: Call> Authorize for Guard<C> {
             return Outcome::Ready(answer.verdict());
         }
         Outcome::Pending(Box::pin(async move {
-            let call = self.call_shared(request, key.as_deref());
             // A waiter on someone else's call stops at its own deadline too.
-            let result = match deadline::current() {
-                Some(deadline) => tokio::time::timeout_at(deadline, call)
-                    .await
-                    .unwrap_or_else(|_| Err(self.deadline_error())),
-                None => call.await,
-            };
+            let result = self
+                .within_deadline(self.call_shared(request, key.as_deref()))
+                .await;
             match result {
                 Ok(answer) => answer.verdict(),
                 Err(error) => self.failure(error.to_string()),
@@ -357,13 +366,9 @@ impl<C: Call> Guard<C> {
             }
             WebhookChoice::Call => {
                 detail.called = true;
-                let call = self.call_with_retries(request, Some(&mut detail.attempts));
-                let result = match deadline::current() {
-                    Some(deadline) => tokio::time::timeout_at(deadline, call)
-                        .await
-                        .unwrap_or_else(|_| Err(self.deadline_error())),
-                    None => call.await,
-                };
+                let result = self
+                    .within_deadline(self.call_with_retries(request, Some(&mut detail.attempts)))
+                    .await;
                 match result {
                     Ok(answer) => answer.verdict(),
                     Err(error) => {
