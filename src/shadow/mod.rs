@@ -269,17 +269,26 @@ fn result(decision: Decision) -> &'static str {
 
 impl ShadowWorker {
     /// Decides queued requests with `shadow`'s chain until the queue closes, at most
-    /// [`CONCURRENCY`] at a time.
+    /// [`CONCURRENCY`] at a time. Requests are taken in batches, and a decision that completes
+    /// at once (every in-memory chain) is finished here; only one that waits (a called webhook)
+    /// becomes a task of its own, so the shadow costs the live path no task per request.
     pub async fn run(mut self, shadow: Arc<Shadow>) {
         let mut running = tokio::task::JoinSet::new();
-        while let Some(job) = self.queue.recv().await {
-            while running.len() >= CONCURRENCY {
-                running.join_next().await;
+        let mut batch = Vec::with_capacity(CONCURRENCY);
+        while self.queue.recv_many(&mut batch, CONCURRENCY).await > 0 {
+            for job in batch.drain(..) {
+                while running.try_join_next().is_some() {}
+                while running.len() >= CONCURRENCY {
+                    running.join_next().await;
+                }
+                let shadow = shadow.clone();
+                let mut decision = Box::pin(async move { shadow.decide(job).await });
+                let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+                if decision.as_mut().poll(&mut context).is_pending() {
+                    // Polled again by its task, which registers a real waker.
+                    running.spawn(decision);
+                }
             }
-            // Finished decisions are reaped as new ones start.
-            while running.try_join_next().is_some() {}
-            let shadow = shadow.clone();
-            running.spawn(async move { shadow.decide(job).await });
         }
         while running.join_next().await.is_some() {}
     }
