@@ -449,7 +449,7 @@ async fn a_hanging_shadow_webhook_and_a_full_queue_do_not_slow_live_answers() {
         slowest < Duration::from_millis(500),
         "slowest live answer {slowest:?}"
     );
-    // 64 decisions hang on the downstream, 8 wait in the queue, the rest were skipped.
+    // At most 64 decisions hang on the downstream and 8 wait in the queue: the rest were skipped.
     let metrics = client.metrics().await;
     let skipped: u64 = metrics
         .lines()

@@ -275,12 +275,18 @@ impl ShadowWorker {
     pub async fn run(mut self, shadow: Arc<Shadow>) {
         let mut running = tokio::task::JoinSet::new();
         let mut batch = Vec::with_capacity(CONCURRENCY);
-        while self.queue.recv_many(&mut batch, CONCURRENCY).await > 0 {
+        loop {
+            while running.try_join_next().is_some() {}
+            if running.len() >= CONCURRENCY {
+                running.join_next().await;
+                continue;
+            }
+            // Never take more than there is room for: what waits stays in the bounded queue.
+            let room = CONCURRENCY - running.len();
+            if self.queue.recv_many(&mut batch, room).await == 0 {
+                break;
+            }
             for job in batch.drain(..) {
-                while running.try_join_next().is_some() {}
-                while running.len() >= CONCURRENCY {
-                    running.join_next().await;
-                }
                 let shadow = shadow.clone();
                 let mut decision = Box::pin(async move { shadow.decide(job).await });
                 let mut context = std::task::Context::from_waker(std::task::Waker::noop());
