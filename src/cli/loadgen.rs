@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 
 use authz_chain::authorizers::webhook::WebhookCall;
 use authz_chain::config::{WebhookConnection, load_webhook_connection};
-use authz_chain::loadgen::{self, LoadOptions};
+use authz_chain::loadgen::{self, LoadOptions, Sweep};
 use authz_chain::review::ReviewVersion;
 use authz_chain::samples::SAMPLE_REQUESTS;
 
@@ -66,6 +66,21 @@ pub struct LoadgenArgs {
     /// The report: a summary, or one JSON object.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     output: Format,
+    /// One open-loop run per rate (requests per second, comma-separated), one after the other;
+    /// with `--output json` the runs are printed as one sweep object.
+    #[arg(long, value_delimiter = ',', conflicts_with = "rate")]
+    sweep: Vec<f64>,
+    /// Draw latency percentiles (p50, p99, p99.9) against throughput into this SVG file: this
+    /// run's points, and those of --plot-with.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Another target's results to draw beside this one's: the JSON `loadgen --output json`
+    /// printed (a sweep or a single run). Repeat for several.
+    #[arg(long, requires = "plot")]
+    plot_with: Vec<PathBuf>,
+    /// This target's name in the sweep JSON and on the plot [default: the URL].
+    #[arg(long)]
+    label: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,15 +124,76 @@ pub fn loadgen_command(args: LoadgenArgs) -> Result<i32> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let report = runtime.block_on(loadgen::run(Arc::new(call), requests.into(), &options))?;
-    match args.output {
-        Format::Text => print!("{}", report.to_text(&connection.server)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-    }
-    Ok(if report.errors > 0 {
-        FAILED_REQUESTS_STATUS
+    let call: Arc<dyn authz_chain::authz::guard::Call> = Arc::new(call);
+    let requests: Arc<[authz_chain::authz::Request]> = requests.into();
+    let rates: Vec<Option<f64>> = if args.sweep.is_empty() {
+        vec![args.rate]
     } else {
-        0
+        args.sweep.iter().copied().map(Some).collect()
+    };
+    let mut runs = Vec::with_capacity(rates.len());
+    for rate in rates {
+        let options = LoadOptions {
+            rate,
+            ..options.clone()
+        };
+        let report = runtime.block_on(loadgen::run(call.clone(), requests.clone(), &options))?;
+        if args.output == Format::Text {
+            print!("{}", report.to_text(&connection.server));
+            if !args.sweep.is_empty() {
+                println!();
+            }
+        }
+        runs.push(report);
+    }
+    let failed = runs.iter().any(|r| r.errors > 0);
+    let sweep = Sweep {
+        label: args
+            .label
+            .clone()
+            .unwrap_or_else(|| connection.server.clone()),
+        server: connection.server.clone(),
+        runs,
+    };
+    if args.output == Format::Json {
+        if args.sweep.is_empty() {
+            println!("{}", serde_json::to_string_pretty(&sweep.runs[0])?);
+        } else {
+            println!("{}", serde_json::to_string_pretty(&sweep)?);
+        }
+    }
+    if let Some(path) = &args.plot {
+        let mut sweeps = vec![sweep];
+        for other in &args.plot_with {
+            sweeps.push(read_sweep(other)?);
+        }
+        loadgen::plot(&sweeps, path)?;
+        eprintln!("plot written to {}", path.display());
+    }
+    Ok(if failed { FAILED_REQUESTS_STATUS } else { 0 })
+}
+
+/// A sweep, or a single run, as `loadgen --output json` printed it.
+fn read_sweep(path: &std::path::Path) -> Result<Sweep> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --plot-with {}", path.display()))?;
+    if let Ok(sweep) = serde_json::from_str::<Sweep>(&text) {
+        return Ok(sweep);
+    }
+    let run: loadgen::LoadReport = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--plot-with {}: neither a sweep nor a run of loadgen --output json",
+            path.display()
+        )
+    })?;
+    let label = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Sweep {
+        label,
+        server: String::new(),
+        runs: vec![run],
     })
 }
 

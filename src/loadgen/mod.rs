@@ -13,6 +13,7 @@
 //!
 //! [`WebhookCall`]: crate::authorizers::webhook::WebhookCall
 
+mod plot;
 mod stats;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::authz::guard::Call;
 use crate::authz::{Decision, Request};
 use crate::review;
 
+pub use plot::{Sweep, plot};
 pub use stats::{Latencies, LoadReport, Totals};
 
 /// How the load is shaped.
@@ -62,6 +64,9 @@ pub enum LoadgenError {
     /// The options cannot work.
     #[error("{0}")]
     Options(&'static str),
+    /// The plot could not be drawn or written.
+    #[error("plot: {0}")]
+    Plot(String),
 }
 
 /// Reads the SubjectAccessReviews to send (JSON lines, one JSON document or YAML documents, as

@@ -1,9 +1,13 @@
 //! What a load run measured: answers, decisions, errors and latency percentiles.
+//!
+//! Latencies go into an HDR histogram (three significant digits, 1 ns to one hour): its size is
+//! fixed when it is created, so memory stays flat however long a run lasts.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use serde::Serialize;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 use super::LoadOptions;
 use crate::authz::Decision;
@@ -11,10 +15,19 @@ use crate::authz::Decision;
 /// How many distinct error messages a report keeps.
 const ERROR_SAMPLES: usize = 5;
 
+/// The longest latency the histogram tells apart (longer ones are recorded as this).
+const MAX_LATENCY_NANOS: u64 = 3_600_000_000_000;
+
+/// An empty latency histogram, in nanoseconds.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_NANOS, 3)
+        .expect("1 ns to 1 h at 3 significant figures are valid bounds")
+}
+
 /// Counts kept by one sending task, merged at the end (no shared state while sending).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Totals {
-    latencies: Vec<Duration>,
+    latencies: Histogram<u64>,
     allowed: u64,
     denied: u64,
     no_opinion: u64,
@@ -22,10 +35,25 @@ pub struct Totals {
     error_samples: Vec<String>,
 }
 
+impl Default for Totals {
+    fn default() -> Self {
+        Totals {
+            latencies: histogram(),
+            allowed: 0,
+            denied: 0,
+            no_opinion: 0,
+            errors: 0,
+            error_samples: Vec::new(),
+        }
+    }
+}
+
 impl Totals {
     /// One answer, `latency` after it was sent (or due).
     pub fn record(&mut self, latency: Duration, decision: Decision) {
-        self.latencies.push(latency);
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.latencies
+            .saturating_record(nanos.clamp(1, MAX_LATENCY_NANOS));
         match decision {
             Decision::Allow => self.allowed += 1,
             Decision::Deny => self.denied += 1,
@@ -43,7 +71,8 @@ impl Totals {
 
     /// Adds another task's counts.
     pub fn merge(&mut self, other: Totals) {
-        self.latencies.extend(other.latencies);
+        // Same bounds on both sides, so adding cannot fail.
+        let _ = self.latencies.add(&other.latencies);
         self.allowed += other.allowed;
         self.denied += other.denied;
         self.no_opinion += other.no_opinion;
@@ -56,16 +85,16 @@ impl Totals {
     }
 
     /// The report of a run with `options` that took `elapsed` in all.
-    pub fn report(mut self, options: &LoadOptions, elapsed: Duration) -> LoadReport {
-        self.latencies.sort_unstable();
-        let answered = self.latencies.len() as u64;
+    pub fn report(self, options: &LoadOptions, elapsed: Duration) -> LoadReport {
+        let answered = self.latencies.len();
         let window = options.duration.as_secs_f64();
         LoadReport {
             mode: if options.rate.is_some() {
                 "open"
             } else {
                 "closed"
-            },
+            }
+            .to_owned(),
             concurrency: options.concurrency,
             rate: options.rate,
             warmup_seconds: options.warmup.as_secs_f64(),
@@ -84,18 +113,18 @@ impl Totals {
                 deny: self.denied,
                 no_opinion: self.no_opinion,
             },
-            latency_microseconds: Latencies::of_sorted(&self.latencies),
+            latency_microseconds: Latencies::of(&self.latencies),
             error_samples: self.error_samples,
         }
     }
 }
 
 /// The result of a load run (`--output json` prints it as is).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadReport {
     /// `closed` (each task sends when answered) or `open` (a fixed rate).
-    pub mode: &'static str,
+    pub mode: String,
     /// Sending tasks.
     pub concurrency: usize,
     /// Requests per second asked for, in an open loop.
@@ -123,7 +152,7 @@ pub struct LoadReport {
 }
 
 /// Answers by decision.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Decisions {
     /// `status.allowed`.
@@ -134,8 +163,8 @@ pub struct Decisions {
     pub no_opinion: u64,
 }
 
-/// Latency percentiles (nearest rank), in microseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// Latency percentiles, in microseconds (from the histogram: within 0.1%).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Latencies {
     /// The fastest.
     pub min: f64,
@@ -154,25 +183,21 @@ pub struct Latencies {
 }
 
 impl Latencies {
-    /// The percentiles of `sorted` (ascending); `None` when it is empty.
-    pub fn of_sorted(sorted: &[Duration]) -> Option<Latencies> {
-        let (first, last) = (sorted.first()?, sorted.last()?);
-        let micros = |d: &Duration| d.as_nanos() as f64 / 1e3;
-        // Nearest rank: the smallest value with at least `per_mille`/1000 of the values at or
-        // below it (integer arithmetic, so 99.9% of 1000 values is the 999th exactly).
-        let at = |per_mille: usize| {
-            let rank = (per_mille * sorted.len()).div_ceil(1000);
-            micros(&sorted[rank.clamp(1, sorted.len()) - 1])
-        };
-        let total: f64 = sorted.iter().map(micros).sum();
+    /// The percentiles of a histogram in nanoseconds; `None` when it is empty.
+    pub fn of(histogram: &Histogram<u64>) -> Option<Latencies> {
+        if histogram.is_empty() {
+            return None;
+        }
+        let micros = |nanos: u64| nanos as f64 / 1e3;
+        let at = |quantile: f64| micros(histogram.value_at_quantile(quantile));
         Some(Latencies {
-            min: micros(first),
-            mean: total / sorted.len() as f64,
-            p50: at(500),
-            p90: at(900),
-            p99: at(990),
-            p999: at(999),
-            max: micros(last),
+            min: micros(histogram.min()),
+            mean: histogram.mean() / 1e3,
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: micros(histogram.max()),
         })
     }
 }
@@ -229,19 +254,48 @@ impl LoadReport {
 mod tests {
     use std::time::Duration;
 
-    use super::Latencies;
+    use super::{Latencies, Totals};
+    use crate::authz::Decision;
+
+    fn close(got: f64, want: f64) -> bool {
+        (got - want).abs() <= want * 0.001 + 1e-9
+    }
 
     #[test]
-    fn nearest_rank_percentiles() {
-        let sorted: Vec<Duration> = (1..=1000).map(Duration::from_micros).collect();
-        let l = Latencies::of_sorted(&sorted).expect("values");
-        assert_eq!(
-            (l.min, l.p50, l.p90, l.p99, l.p999, l.max),
-            (1.0, 500.0, 900.0, 990.0, 999.0, 1000.0)
-        );
-        assert!((l.mean - 500.5).abs() < 1e-9);
-        let one = Latencies::of_sorted(&[Duration::from_micros(7)]).expect("one");
-        assert_eq!((one.p50, one.p999), (7.0, 7.0));
-        assert_eq!(Latencies::of_sorted(&[]), None);
+    fn percentiles_within_the_histograms_precision() {
+        let mut totals = Totals::default();
+        for micros in 1..=1000 {
+            totals.record(Duration::from_micros(micros), Decision::Allow);
+        }
+        let l = Latencies::of(&totals.latencies).expect("values");
+        for (got, want) in [
+            (l.min, 1.0),
+            (l.p50, 500.0),
+            (l.p90, 900.0),
+            (l.p99, 990.0),
+            (l.p999, 999.0),
+            (l.max, 1000.0),
+            (l.mean, 500.5),
+        ] {
+            assert!(close(got, want), "{got} vs {want}: {l:?}");
+        }
+        assert_eq!(Latencies::of(&Totals::default().latencies), None);
+    }
+
+    #[test]
+    fn memory_does_not_grow_with_the_number_of_answers() {
+        let mut totals = Totals::default();
+        let size = totals.latencies.distinct_values();
+        for i in 0..200_000u64 {
+            totals.record(
+                Duration::from_nanos(1 + i * 7919 % 5_000_000),
+                Decision::Allow,
+            );
+        }
+        assert_eq!(totals.latencies.distinct_values(), size);
+        assert_eq!(totals.latencies.len(), 200_000);
+        // Past the upper bound, recorded as the bound.
+        totals.record(Duration::from_secs(7200), Decision::Deny);
+        assert_eq!(totals.latencies.len(), 200_001);
     }
 }
