@@ -1,0 +1,3 @@
+module example.com/authz-anchor
+
+go 1.22
