@@ -20,8 +20,11 @@ pub struct Sweep {
     pub runs: Vec<LoadReport>,
 }
 
+/// Picks one percentile out of a run's latencies.
+type Pick = fn(&super::Latencies) -> f64;
+
 /// The percentiles drawn, with their names.
-const PERCENTILES: [(&str, fn(&super::Latencies) -> f64); 3] = [
+const PERCENTILES: [(&str, Pick); 3] = [
     ("p50", |l| l.p50),
     ("p99", |l| l.p99),
     ("p99.9", |l| l.p999),
@@ -41,7 +44,7 @@ const COLOURS: [RGBColor; 6] = [
 /// scale) up.
 pub fn plot(sweeps: &[Sweep], path: &Path) -> Result<(), LoadgenError> {
     let failed = |e: &dyn std::fmt::Display| LoadgenError::Plot(format!("{}: {e}", path.display()));
-    let points = |sweep: &Sweep, pick: fn(&super::Latencies) -> f64| -> Vec<(f64, f64)> {
+    let points = |sweep: &Sweep, pick: Pick| -> Vec<(f64, f64)> {
         let mut points: Vec<(f64, f64)> = sweep
             .runs
             .iter()
