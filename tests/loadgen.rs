@@ -260,3 +260,67 @@ fn every_request_sent_is_the_next_of_the_file_whatever_the_concurrency() {
         "{sent} requests over {users} users"
     );
 }
+
+/// `--sweep` makes one open-loop run per rate and prints them as one sweep; `--plot` draws this
+/// sweep and another target's (`--plot-with`) into one SVG.
+#[test]
+fn a_sweep_runs_each_rate_and_plots_beside_another_target() {
+    let (serve, dir) = start();
+    let (url, ca) = (url(&serve), dir.path().join("authz-chain-ca.crt"));
+    let common = |label: &'static str| {
+        vec![
+            OsStr::new("--url").to_owned(),
+            OsStr::new(&url).to_owned(),
+            OsStr::new("--ca").to_owned(),
+            ca.as_os_str().to_owned(),
+            OsStr::new("--duration").to_owned(),
+            OsStr::new("1s").to_owned(),
+            OsStr::new("--label").to_owned(),
+            OsStr::new(label).to_owned(),
+        ]
+    };
+    let mut first = common("first");
+    first.extend(["--sweep", "50,150"].map(|s| OsStr::new(s).to_owned()));
+    let args: Vec<&OsStr> = first.iter().map(|s| s.as_os_str()).collect();
+    let (status, sweep) = loadgen(&args);
+    assert_eq!(status, Some(0), "{sweep:#}");
+    assert_eq!(sweep["label"], "first");
+    let runs = sweep["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2);
+    for (run, rate) in runs.iter().zip([50.0, 150.0]) {
+        assert_eq!(run["mode"], "open");
+        assert_eq!(run["rate"].as_f64(), Some(rate));
+        let answered = count(run, &["answered"]) as f64;
+        assert!((answered - rate).abs() <= rate * 0.2 + 2.0, "{run:#}");
+        assert!(
+            run["latencyMicroseconds"]["p99"]
+                .as_f64()
+                .is_some_and(|p| p > 0.0)
+        );
+    }
+    let earlier = dir.path().join("first.json");
+    std::fs::write(&earlier, sweep.to_string()).expect("write");
+    let svg = dir.path().join("plot.svg");
+    let mut second = common("second");
+    second.extend(["--sweep", "100"].map(|s| OsStr::new(s).to_owned()));
+    second.extend([OsStr::new("--plot").to_owned(), svg.as_os_str().to_owned()]);
+    second.extend([
+        OsStr::new("--plot-with").to_owned(),
+        earlier.as_os_str().to_owned(),
+    ]);
+    let args: Vec<&OsStr> = second.iter().map(|s| s.as_os_str()).collect();
+    let (status, _) = loadgen(&args);
+    assert_eq!(status, Some(0));
+    let drawn = std::fs::read_to_string(&svg).expect("the plot");
+    assert!(drawn.starts_with("<svg"), "{drawn}");
+    for label in [
+        "first p50",
+        "first p99.9",
+        "second p99",
+        "answers per second",
+    ] {
+        assert!(drawn.contains(label), "{label} missing");
+    }
+    // Three points of each percentile line: two from the first sweep, one from the second.
+    assert_eq!(drawn.matches("<circle").count(), 3 * 3);
+}
