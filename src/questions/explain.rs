@@ -234,20 +234,7 @@ fn binding_text(b: &BindingRef) -> String {
 }
 
 fn rule_text(rule: &crate::api::rbac::PolicyRule) -> String {
-    let list = |name: &str, values: &[String]| -> Option<String> {
-        (!values.is_empty()).then(|| format!("{name}={values:?}"))
-    };
-    [
-        list("verbs", &rule.verbs),
-        list("apiGroups", &rule.api_groups),
-        list("resources", &rule.resources),
-        list("resourceNames", &rule.resource_names),
-        list("nonResourceURLs", &rule.non_resource_urls),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(" ")
+    super::who_can::rule_text(&super::who_can::RuleEntry::from(rule))
 }
 
 fn rbac_lines(rbac: &RbacDetail, lines: &mut Vec<String>) {

@@ -60,6 +60,7 @@ use crate::state::Sources;
 pub use args::{CanIArgs, parse_args, parse_request_line};
 pub use err::QuestionError;
 pub use text::render_text;
+pub(crate) use text::rule_text;
 
 /// One question: the request attributes, as given and as the authorizers see them.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,6 +165,18 @@ pub struct RuleEntry<'a> {
     /// Non-resource URLs.
     #[serde(skip_serializing_if = "is_empty", rename = "nonResourceURLs")]
     pub non_resource_urls: &'a [String],
+}
+
+impl<'a> From<&'a PolicyRule> for RuleEntry<'a> {
+    fn from(rule: &'a PolicyRule) -> Self {
+        RuleEntry {
+            verbs: &rule.verbs,
+            api_groups: &rule.api_groups,
+            resources: &rule.resources,
+            resource_names: &rule.resource_names,
+            non_resource_urls: &rule.non_resource_urls,
+        }
+    }
 }
 
 fn is_empty(list: &&[String]) -> bool {
@@ -325,13 +338,7 @@ fn grant_entry<'a>(grant: &Grant<'a>, request: &Request) -> GrantEntry<'a> {
         binding_kind: binding_kind(binding),
         role: &binding.role_ref.name,
         role_kind: &binding.role_ref.kind,
-        rule: RuleEntry {
-            verbs: &grant.rule.verbs,
-            api_groups: &grant.rule.api_groups,
-            resources: &grant.rule.resources,
-            resource_names: &grant.rule.resource_names,
-            non_resource_urls: &grant.rule.non_resource_urls,
-        },
+        rule: RuleEntry::from(grant.rule),
         wildcard: wildcards(grant.rule, request),
     }
 }

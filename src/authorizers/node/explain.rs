@@ -7,8 +7,8 @@
 //! asked by a person.
 
 use super::authorizer::{Handler, NodeAuthorizer};
-use super::graph::{NodeGraph, Target};
-use super::records::BoundKind;
+use super::graph::{NodeGraph, Target, pv_key};
+use super::records::{BoundKind, PvRecord};
 use super::refs::RefKind;
 use super::table::Key;
 use super::{NODE_USER_PREFIX, NODES_GROUP};
@@ -40,26 +40,25 @@ impl NodeAuthorizer {
                     let target = target.filter(|_| handler == "graph" || !r.name.is_empty());
                     if let Some(target) = target {
                         detail.object = Some(object_text(target, &r.namespace, &r.name));
-                        let (path, why, others) = self
-                            .graph()
-                            .read(|graph| graph.trace(node, target, &r.namespace, &r.name));
-                        if verdict.decision == Decision::Allow {
-                            detail.path = path;
-                        } else if verdict.reason.as_str().starts_with("no relationship found")
-                            || r.name.is_empty()
-                        {
-                            detail.why = Some(if r.name.is_empty() {
-                                verdict.reason.as_str().to_owned()
+                        let allowed = verdict.decision == Decision::Allow;
+                        // The graph's own refusal: say what the graph holds instead.
+                        let no_path = !r.name.is_empty()
+                            && verdict.reason.as_str().starts_with("no relationship found");
+                        if allowed || no_path {
+                            let (path, why, others) = self
+                                .graph()
+                                .read(|graph| graph.trace(node, target, &r.namespace, &r.name));
+                            if allowed {
+                                detail.path = path;
                             } else {
-                                why
-                            });
-                            detail.reachable_from = others;
-                        } else {
-                            detail.why = Some(verdict.reason.as_str().to_owned());
+                                detail.why = Some(why);
+                                detail.reachable_from = others;
+                            }
                         }
                     }
                 }
             }
+            // Any other refusal (a verb, a subresource, no name) is the authorizer's reason.
             if detail.why.is_none()
                 && verdict.decision != Decision::Allow
                 && !verdict.reason.is_empty()
@@ -214,10 +213,7 @@ impl NodeGraph {
                 (pod.node == id).then(|| vec![node_text.clone(), object.clone()])
             }
             Target::PersistentVolume => {
-                let pv = self
-                    .volumes
-                    .iter()
-                    .find(|pv| &*pv.name == name && namespace.is_empty());
+                let pv = self.persistent_volume(namespace, name);
                 let Some(pv) = pv else {
                     return (
                         Vec::new(),
@@ -265,6 +261,16 @@ impl NodeGraph {
         }
     }
 
+    /// The PersistentVolume `name` with a claim (cluster-scoped: none with a namespace).
+    fn persistent_volume(&self, namespace: &str, name: &str) -> Option<&PvRecord> {
+        if !namespace.is_empty() {
+            return None;
+        }
+        self.volumes
+            .find(pv_key(name))
+            .map(|slot| self.volumes.get(slot))
+    }
+
     /// The nodes the object reaches (at most [`MAX_OTHER_NODES`]).
     fn reaching(&self, target: Target, namespace: &str, name: &str) -> Vec<String> {
         let mut names: Vec<String> = match target {
@@ -281,9 +287,7 @@ impl NodeGraph {
                     .unwrap_or_default()
             }
             Target::PersistentVolume => self
-                .volumes
-                .iter()
-                .find(|pv| &*pv.name == name)
+                .persistent_volume(namespace, name)
                 .map(|pv| {
                     let claim = self.vertices.get(pv.claim);
                     self.nodes_reaching(

@@ -398,7 +398,7 @@ impl NodeGraph {
     }
 }
 
-fn pv_key(name: &str) -> Key<'_> {
+pub(super) fn pv_key(name: &str) -> Key<'_> {
     Key {
         kind: 0,
         namespace: "",

@@ -169,7 +169,9 @@ fn binding_text(kind: &str, namespace: &str, name: &str) -> String {
     }
 }
 
-fn rule_text(rule: &RuleEntry<'_>) -> String {
+/// A rule as `verbs [get list] apiGroups [""] resources [pods]` (empty lists left out); also
+/// how `explain` prints rules.
+pub(crate) fn rule_text(rule: &RuleEntry<'_>) -> String {
     let fields = [
         ("verbs", rule.verbs),
         ("apiGroups", rule.api_groups),
