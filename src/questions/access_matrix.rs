@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::authz::{Attributes, Chain, Decision, Request, ResourceAttributes, UserInfo};
+use crate::authz::{Attributes, Chain, Request, ResourceAttributes, UserInfo};
 
 /// The verbs asked, in column order.
 pub const VERBS: [&str; 8] = [
@@ -281,9 +281,4 @@ pub fn to_text(matrix: &Matrix) -> String {
     }
     out.push_str("✔ allowed  ✖ denied  · not allowed (no authorizer allowed)\n");
     out
-}
-
-/// Whether a decision string of the matrix is an Allow.
-pub fn is_allowed(decision: &str) -> bool {
-    decision == Decision::Allow.as_str()
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use super::RbacIndex;
-use crate::authz::explain::{ExplainFuture, ExplainOptions};
+use crate::authz::explain::{Detail, ExplainFuture, ExplainOptions, Explained};
 use crate::authz::{Authorize, Outcome, Request};
 
 /// The RBAC step. Its index is swapped whole when the cluster state changes; a decision loads the
@@ -22,23 +22,16 @@ impl RbacAuthorizer {
     }
 }
 
-impl RbacAuthorizer {
-    /// The current snapshot.
-    pub fn index(&self) -> arc_swap::Guard<Arc<RbacIndex>> {
-        self.index.load()
-    }
-}
-
 impl Authorize for RbacAuthorizer {
     fn authorize<'a>(&'a self, request: &'a Request) -> Outcome<'a> {
         Outcome::Ready(self.index.load().authorize(request))
     }
 
-    fn explain<'a>(
-        &'a self,
-        request: &'a Request,
-        options: &'a ExplainOptions,
-    ) -> ExplainFuture<'a> {
-        self.explain_future(request, options)
+    fn explain<'a>(&'a self, request: &'a Request, _: &'a ExplainOptions) -> ExplainFuture<'a> {
+        let (verdict, detail) = self.index.load().explain(request);
+        Box::pin(std::future::ready(Explained {
+            verdict,
+            detail: Detail::Rbac(detail),
+        }))
     }
 }

@@ -3,13 +3,10 @@
 //! match. The same index and the same walk as the decision; the decision itself comes from
 //! [`RbacIndex::authorize`], so the two cannot disagree.
 
+use super::RbacIndex;
 use super::index::{IndexedBinding, Scope, merge_next};
-use super::{RbacAuthorizer, RbacIndex};
 use crate::api::rbac::Subject;
-use crate::authz::explain::{
-    BindingCheck, BindingRef, Detail, ExplainFuture, ExplainOptions, Explained, Mismatch,
-    RbacDetail, RbacGrant, RuleCheck,
-};
+use crate::authz::explain::{BindingCheck, BindingRef, Mismatch, RbacDetail, RbacGrant, RuleCheck};
 use crate::authz::{Decision, Request, UserInfo, Verdict, first_mismatch};
 
 impl RbacIndex {
@@ -163,26 +160,6 @@ fn subject_text(subject: &Subject, namespace: &str) -> String {
         format!("ServiceAccount {}/{}", sa_namespace, subject.name)
     } else {
         format!("{} {}", subject.kind, subject.name)
-    }
-}
-
-impl RbacAuthorizer {
-    /// The explanation of the current snapshot.
-    fn explained(&self, request: &Request) -> Explained {
-        let (verdict, detail) = self.index().explain(request);
-        Explained {
-            verdict,
-            detail: Detail::Rbac(detail),
-        }
-    }
-
-    /// For the `Authorize` impl.
-    pub(super) fn explain_future<'a>(
-        &'a self,
-        request: &'a Request,
-        _: &'a ExplainOptions,
-    ) -> ExplainFuture<'a> {
-        Box::pin(std::future::ready(self.explained(request)))
     }
 }
 
