@@ -22,6 +22,7 @@ use super::answer::{
 };
 use super::credentials::RequestAuth;
 use super::exec::{ExecAuthenticator, ExecCredential};
+use super::gather::Gathering;
 use super::proxy::{Connector, env, proxy_authorization};
 use super::tls::{ClientCert, TlsBase, client_cert};
 use crate::authz::Request;
@@ -32,7 +33,7 @@ use crate::review::{ReviewVersion, encode_review};
 /// The `User-Agent` of webhook requests (and of `CONNECT` requests to a proxy).
 pub(super) const USER_AGENT: &str = concat!("authz-chain/", env!("CARGO_PKG_VERSION"));
 
-type HttpClient = Client<HttpsConnector<Connector>, Full<Bytes>>;
+type HttpClient = Client<Gathering<HttpsConnector<Connector>>, Full<Bytes>>;
 
 /// Why a webhook client could not be set up.
 #[derive(Debug, Error)]
@@ -342,7 +343,7 @@ fn build_client(
         .wrap_connector(connector);
     Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
-        .build(connector)
+        .build(Gathering(connector))
 }
 
 impl Call for WebhookCall {

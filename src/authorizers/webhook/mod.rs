@@ -13,6 +13,7 @@ mod client;
 mod conditions;
 mod credentials;
 mod exec;
+mod gather;
 mod proxy;
 mod tls;
 
