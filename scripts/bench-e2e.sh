@@ -5,7 +5,7 @@
 #   rbac      authz-chain serve, chain [RBAC] over the bootstrap policy plus 10,000 bindings
 #   full      authz-chain serve, chain [Node, RBAC, Webhook] over the same state; the webhook
 #             (nginx's constant answer) caches its answers
-#   nginx     nginx answering a constant review: the ceiling of a TLS HTTP/2 server on one core
+#   nginx     nginx answering a constant review: a TLS HTTP/2 server in C with nothing to decide
 #   go        a minimal Go webhook (net/http, encoding/json): benches/anchors/go-webhook
 #
 # Loads: h2load (1 connection x 32 streams, kube-apiserver's client shape; 16 connections x 4
@@ -202,6 +202,6 @@ for t in targets:
 for t in targets:
     short = [f"{a:,}" for a, r in zip(achieved[t], rates.split(",")) if a < 0.97 * int(r)]
     if short:
-        print(f"{t}: answered only {', '.join(short)} requests/s at some fixed rates (its capacity): its p99 there is its queue")
+        print(f"{t}: fell short of some fixed rates ({', '.join(short)} answers/s): its p99 there includes time queued in h2load")
 PY
 echo "plot: $PLOT"
