@@ -38,7 +38,7 @@ if ! need go; then
     GO=$(python3 -c 'import go, os; print(os.path.join(os.path.dirname(go.__file__), "bin", "go"))')
 fi
 cargo build --release --quiet
-BIN=$ROOT/target/release/authz-chain
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/authz-chain
 DIR=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 (cd benches/anchors/go-webhook && GOFLAGS=-mod=mod "$GO" build -o "$DIR/go-webhook" .)
