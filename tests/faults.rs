@@ -320,15 +320,27 @@ async fn at_the_connection_cap_idle_connections_go_first_and_new_ones_wait() {
     drop(idle);
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    // Two busy connections (bodies still arriving): a third waits for a slot.
-    let head = "POST /authorize HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
+    // Two busy connections (bodies still arriving): a third waits for a slot. The server's
+    // `100 Continue` shows it is reading the body, so the request counts as in progress however
+    // slow the machine is.
+    let head = "POST /authorize HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n";
     let mut busy = Vec::new();
     for _ in 0..2 {
         let mut tls = connect(serve.address, &ca, &[b"http/1.1"]).await;
         tls.write_all(head.as_bytes()).await.expect("write");
+        let mut buffer = [0u8; 64];
+        let n = tokio::time::timeout(Duration::from_secs(5), tls.read(&mut buffer))
+            .await
+            .expect("an answer to the head in time")
+            .expect("read");
+        assert!(
+            buffer[..n].starts_with(b"HTTP/1.1 100 Continue"),
+            "{:?}",
+            String::from_utf8_lossy(&buffer[..n])
+        );
+        tls.write_all(b"{").await.expect("write");
         busy.push(tls);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let waiting = tokio::spawn({
         let ca = ca.clone();
         let address = serve.address;

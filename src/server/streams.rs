@@ -24,7 +24,7 @@ type StreamFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// At most this many new streams run before the connection writes out what they answered. With
 /// 32 requests in flight (kube-apiserver's client), the client reads the first half's answers
 /// while the second half is decided, instead of both sides waiting for whole batches in turn:
-/// 1.4x the throughput of unbounded batches on one core (BENCHMARKS.md).
+/// 1.6x the throughput of unbounded batches on one core (BENCHMARKS.md).
 const STREAMS_PER_WRITE: usize = 16;
 
 /// How many times one poll goes from the streams to the connection and back before it yields
