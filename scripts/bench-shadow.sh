@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-3}
 SECONDS_PER_RUN=${2:-5}
 cargo build --release --quiet
-BIN=target/release/authz-chain
+BIN=${CARGO_TARGET_DIR:-target}/release/authz-chain
 DIR=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$DIR"' EXIT
 cp config-samples/quickstart/authorization-config.yaml "$DIR/shadow.yaml"

@@ -106,7 +106,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 if [[ $SOAK_BUILD != 0 ]]; then
   (cd "$ROOT" && cargo build --release --locked --bin authz-chain)
 fi
-cp "$ROOT/target/release/authz-chain" "$DIR/authz-chain"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/release/authz-chain" "$DIR/authz-chain"
 BIN=$DIR/authz-chain
 
 wait_healthy() { # URL CA what

@@ -96,6 +96,8 @@ pub fn plot(sweeps: &[Sweep], path: &Path) -> Result<(), LoadgenError> {
         .configure_mesh()
         .x_desc("answers per second")
         .y_desc("latency (µs)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()
         .map_err(|e| failed(&e))?;
     for (i, sweep) in sweeps.iter().enumerate() {
